@@ -1,0 +1,97 @@
+# xxx — build, run, test.  `make run` and `make test` do their own set-up.
+#
+# Layout: each folder under src/ is a module; every module but the two
+# programs (src/xxxd, src/cli) goes into build/libxxx.a. tests/<module>/test_*.c
+# are cmocka suites; tests/<module>/progs/*.c are programs run inside boxes.
+
+CC       ?= gcc
+BUILD    ?= build
+SAN      ?= 0
+PKGS     := libmicrohttpd jansson libcurl libseccomp
+DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+CFLAGS   := -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-missing-field-initializers -g -Isrc $(DEPS_CFLAGS) \
+            -fstack-protector-strong -fstack-clash-protection
+LDFLAGS  := -Wl,-z,relro,-z,now
+ifeq ($(SAN),1)
+  BUILD  := build-san
+  CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+else
+  CFLAGS += -O2 -D_FORTIFY_SOURCE=2
+endif
+
+MODULES  := $(filter-out xxxd cli,$(notdir $(wildcard src/*)))
+LIB_SRCS := $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+XXXD_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/xxxd/*.c))
+CLI_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
+TEST_SRCS := $(wildcard tests/*/test_*.c)
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+PROG_SRCS := $(wildcard tests/*/progs/*.c)
+PROGS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
+BINS     := $(BUILD)/xxxd $(if $(CLI_OBJS),$(BUILD)/xxx)
+
+.PHONY: all setup run test check unit format format-check bench clean
+all: $(BINS) $(TESTS) $(PROGS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libxxx.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/xxxd: $(XXXD_OBJS) $(BUILD)/libxxx.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+$(BUILD)/xxx: $(CLI_OBJS) $(BUILD)/libxxx.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEPS_LIBS) -ledit
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libxxx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libxxx.a $(DEPS_LIBS) -lcmocka
+
+# Programs that run inside boxes: plain, no sanitizer (the box has no ASan runtime needs).
+define PROG_RULE
+$(BUILD)/tests/$(1): tests/$(1).c
+	@mkdir -p $$(dir $$@)
+	$$(CC) -std=gnu17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread -o $$@ $$< -lseccomp
+endef
+$(foreach p,$(PROG_SRCS:tests/%.c=%),$(eval $(call PROG_RULE,$(p))))
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup all
+	./$(BUILD)/xxxd
+
+# Unit and end-to-end suites (need root: they build real boxes).
+unit: all
+	@bash scripts/run-tests.sh $(BUILD)
+
+test: setup format-check
+	$(MAKE) all
+	bash scripts/run-tests.sh build
+	$(MAKE) SAN=1 all
+	bash scripts/run-tests.sh build-san
+
+check: all
+	./$(BUILD)/xxxd box check
+
+format:
+	clang-format -i $(wildcard src/*/*.[ch] tests/*/*.[ch] tests/*/progs/*.c)
+
+format-check:
+	clang-format --dry-run -Werror $(wildcard src/*/*.[ch] tests/*/*.[ch] tests/*/progs/*.c)
+
+bench: all
+	bash bench/box_bench.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what xxx needs on Debian 12, as root: build dependencies and the
+# language runtimes. Quiet and quick when everything is already there.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config clang-format
+  libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libcmocka-dev
+  libwslay-dev libedit-dev curl
+  python3 nodejs ruby golang-go rustc php-cli lua5.4 perl default-jdk-headless bash
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages ${missing[*]}; run as root to install them" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

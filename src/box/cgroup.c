@@ -1,0 +1,395 @@
+/* cgroup.c — limits and accounting through cgroup v2, or v1 where the host
+ * has it (the development machines are v1 hybrid: controllers on v1, an
+ * empty cgroup2 at /sys/fs/cgroup/unified).
+ *
+ * Layout, in each hierarchy used: <mount>/<name>/slot-<i>/run. The slot
+ * directories live as long as the pool; "run" is made for each step and
+ * removed after it, so every step starts with fresh counters (peak memory,
+ * OOM kills, CPU time) and nothing of an earlier step is charged to it. */
+#include "box/internal.h"
+
+#include "common/cleanup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const v1_names[CG_NCTL] = {"memory", "pids", "cpuacct", "freezer"};
+
+static int write_file(const char *dir, const char *file, const char *val)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(val);
+    return write(fd, val, n) == (ssize_t)n ? 0 : -1;
+}
+
+static int read_file(const char *dir, const char *file, char *buf, size_t len)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
+/* Returns the value after "key " in a "key value" file, or 0. */
+static uint64_t read_keyed(const char *dir, const char *file, const char *key)
+{
+    char buf[4096];
+    if (read_file(dir, file, buf, sizeof buf) < 0)
+        return 0;
+    size_t kl = strlen(key);
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
+            return strtoull(line + kl + 1, NULL, 10);
+    return 0;
+}
+
+static uint64_t read_u64(const char *dir, const char *file)
+{
+    char buf[64];
+    if (read_file(dir, file, buf, sizeof buf) < 0)
+        return 0;
+    return strtoull(buf, NULL, 10);
+}
+
+static bool has_file(const char *dir, const char *file)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return access(path, F_OK) == 0;
+}
+
+int cg_detect(cg_host *h, const char *name, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->name, sizeof h->name, "%s", name);
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return box_fail(err, errlen, "cannot read /proc/self/mountinfo:");
+    char line[4096];
+    char v2[PATH_MAX] = "";
+    while (fgets(line, sizeof line, f)) {
+        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+        char mnt[PATH_MAX], fstype[64], superopts[1024];
+        char *sep = strstr(line, " - ");
+        if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+            sscanf(sep + 3, "%63s %*s %1023s", fstype, superopts) != 2)
+            continue;
+        if (strcmp(fstype, "cgroup2") == 0 && !v2[0]) {
+            snprintf(v2, sizeof v2, "%s", mnt);
+        } else if (strcmp(fstype, "cgroup") == 0) {
+            char *save = NULL;
+            for (char *o = strtok_r(superopts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+                for (int c = 0; c < CG_NCTL; c++)
+                    if (strcmp(o, v1_names[c]) == 0 && !h->mount[c][0])
+                        snprintf(h->mount[c], PATH_MAX, "%s", mnt);
+        }
+    }
+    fclose(f);
+
+    /* v2 wins where it holds memory and pids: that is a pure v2 host, or a
+     * hybrid one whose controllers were moved to the unified tree. */
+    char ctl[512] = "";
+    if (v2[0] && read_file(v2, "cgroup.controllers", ctl, sizeof ctl) == 0 &&
+        strstr(ctl, "memory") && strstr(ctl, "pids")) {
+        memset(h->mount, 0, sizeof h->mount);
+        snprintf(h->mount[0], PATH_MAX, "%s", v2);
+        h->version = 2;
+        return 0;
+    }
+    if (h->mount[CG_MEMORY][0] && h->mount[CG_PIDS][0]) {
+        h->version = 1;
+        h->memsw = has_file(h->mount[CG_MEMORY], "memory.memsw.limit_in_bytes");
+        return 0;
+    }
+    return box_fail(err, errlen,
+                    "cannot limit memory and processes: no cgroup v2 hierarchy with the memory "
+                    "and pids controllers, and no cgroup v1 memory and pids hierarchies");
+}
+
+void cg_describe(const cg_host *h, char *buf, size_t len)
+{
+    if (h->version == 2) {
+        snprintf(buf, len, "v2 at %s", h->mount[0]);
+        return;
+    }
+    int n = snprintf(buf, len, "v1:");
+    for (int c = 0; c < CG_NCTL && n > 0 && (size_t)n < len; c++)
+        n += snprintf(buf + n, len - n, " %s%s", v1_names[c], h->mount[c][0] ? "" : "(missing)");
+    if (n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - n, "%s", h->memsw ? ", swap accounted" : "");
+}
+
+/* Iterates over the hierarchies in use: v2 has one, v1 one per controller. */
+#define FOR_EACH_HIER(h, c)                                                                        \
+    for (int c = 0; c < ((h)->version == 2 ? 1 : CG_NCTL); c++)                                    \
+        if ((h)->mount[c][0])
+
+static void slot_dir(const cg_host *h, int c, unsigned slot, const char *leaf, char *out,
+                     size_t len)
+{
+    snprintf(out, len, "%s/%s/slot-%u%s%s", h->mount[c], h->name, slot, leaf ? "/" : "",
+             leaf ? leaf : "");
+}
+
+static void enable_v2_controllers(const char *dir)
+{
+    /* Each separately: cpu may be missing or held by realtime tasks. */
+    write_file(dir, "cgroup.subtree_control", "+memory");
+    write_file(dir, "cgroup.subtree_control", "+pids");
+    write_file(dir, "cgroup.subtree_control", "+cpu");
+}
+
+int cg_slot_setup(const cg_host *h, unsigned slot, char *err, size_t errlen)
+{
+    FOR_EACH_HIER(h, c)
+    {
+        char top[PATH_MAX + 80], dir[PATH_MAX + 80];
+        snprintf(top, sizeof top, "%s/%s", h->mount[c], h->name);
+        slot_dir(h, c, slot, NULL, dir, sizeof dir);
+        if (h->version == 2)
+            enable_v2_controllers(h->mount[c]);
+        if ((mkdir(top, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+            return box_fail(err, errlen, "cannot create cgroup %s:", dir);
+        if (h->version == 2) {
+            enable_v2_controllers(top);
+            enable_v2_controllers(dir);
+        }
+    }
+    return 0;
+}
+
+/* Sends SIGKILL to every pid listed in dir/cgroup.procs; returns how many. */
+static int kill_listed(const char *dir)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    int n = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+        kill((pid_t)pid, SIGKILL);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Kills the cgroup's processes: cgroup.kill (v2, Linux 5.14+), or freeze,
+ * SIGKILL each, thaw (v1, as crun does), until cgroup.procs is empty. */
+static int kill_dir(const cg_host *h, const char *dir, const char *freezer)
+{
+    if (h->version == 2 && write_file(dir, "cgroup.kill", "1") == 0) {
+        for (int i = 0; i < 500; i++) {
+            char buf[64];
+            if (read_file(dir, "cgroup.procs", buf, sizeof buf) < 0 || !buf[0])
+                return 0;
+            sleep_ms(2);
+        }
+        return -1;
+    }
+    for (int i = 0; i < 500; i++) {
+        bool frozen = freezer && write_file(freezer, "freezer.state", "FROZEN") == 0;
+        int n = kill_listed(dir);
+        if (frozen)
+            write_file(freezer, "freezer.state", "THAWED");
+        if (n == 0)
+            return 0;
+        sleep_ms(2);
+    }
+    return -1;
+}
+
+static int rmdir_retry(const char *dir)
+{
+    for (int i = 0; i < 200; i++) {
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return 0;
+        if (errno != EBUSY)
+            return -1;
+        sleep_ms(2);
+    }
+    return -1;
+}
+
+void cg_cleanup_stale(const cg_host *h)
+{
+    FOR_EACH_HIER(h, c)
+    {
+        char top[PATH_MAX + 80];
+        snprintf(top, sizeof top, "%s/%s", h->mount[c], h->name);
+        DIR *d = opendir(top);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            unsigned slot;
+            char run[PATH_MAX + 80];
+            if (sscanf(e->d_name, "slot-%u", &slot) != 1)
+                continue;
+            slot_dir(h, c, slot, "run", run, sizeof run);
+            if (access(run, F_OK) != 0)
+                continue;
+            char frz[PATH_MAX + 80];
+            slot_dir(h, CG_FREEZER, slot, "run", frz, sizeof frz);
+            kill_dir(h, run, h->version == 1 && h->mount[CG_FREEZER][0] ? frz : NULL);
+            rmdir_retry(run);
+        }
+        closedir(d);
+    }
+}
+
+int cg_run_create(const cg_host *h, unsigned slot, const box_limits *l, cg_run *r, char *err,
+                  size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->host = h;
+    r->cpu_fd = r->dir_fd = -1;
+    char val[32];
+    FOR_EACH_HIER(h, c)
+    {
+        slot_dir(h, c, slot, "run", r->dir[c], PATH_MAX);
+        if (mkdir(r->dir[c], 0755) < 0 && errno != EEXIST)
+            return box_fail(err, errlen, "cannot create cgroup %s:", r->dir[c]);
+    }
+    if (h->version == 2) {
+        const char *d = r->dir[0];
+        snprintf(val, sizeof val, "%" PRIu64, l->memory_bytes);
+        if (write_file(d, "memory.max", val) < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.max:", d);
+        if (has_file(d, "memory.swap.max") && write_file(d, "memory.swap.max", "0") < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.swap.max:", d);
+        snprintf(val, sizeof val, "%" PRIu64, l->processes);
+        if (write_file(d, "pids.max", val) < 0)
+            return box_fail(err, errlen, "cannot set %s/pids.max:", d);
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/cpu.stat", d);
+        r->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+        r->dir_fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r->oom_before = read_keyed(d, "memory.events", "oom_kill");
+    } else {
+        const char *m = r->dir[CG_MEMORY];
+        snprintf(val, sizeof val, "%" PRIu64, l->memory_bytes);
+        if (write_file(m, "memory.limit_in_bytes", val) < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.limit_in_bytes:", m);
+        if (h->memsw && write_file(m, "memory.memsw.limit_in_bytes", val) < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.memsw.limit_in_bytes:", m);
+        write_file(m, "memory.swappiness", "0");
+        snprintf(val, sizeof val, "%" PRIu64, l->processes);
+        if (write_file(r->dir[CG_PIDS], "pids.max", val) < 0)
+            return box_fail(err, errlen, "cannot set %s/pids.max:", r->dir[CG_PIDS]);
+        if (r->dir[CG_CPU][0]) {
+            char path[PATH_MAX + 16];
+            snprintf(path, sizeof path, "%s/cpuacct.usage", r->dir[CG_CPU]);
+            r->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
+        }
+        r->oom_before = read_keyed(m, "memory.oom_control", "oom_kill");
+    }
+    if (r->cpu_fd < 0)
+        return box_fail(err, errlen, "cannot open the CPU usage counter of the run cgroup:");
+    return 0;
+}
+
+int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
+{
+    char val[32];
+    snprintf(val, sizeof val, "%d", (int)pid);
+    FOR_EACH_HIER(r->host, c)
+    {
+        if (write_file(r->dir[c], "cgroup.procs", val) < 0)
+            return box_fail(err, errlen, "cannot move pid %d into %s:", (int)pid, r->dir[c]);
+    }
+    return 0;
+}
+
+uint64_t cg_run_cpu_ns(cg_run *r)
+{
+    char buf[512];
+    ssize_t n = pread(r->cpu_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    if (r->host->version == 1)
+        return strtoull(buf, NULL, 10);
+    const char *p = strstr(buf, "usage_usec ");
+    return p ? strtoull(p + 11, NULL, 10) * 1000 : 0;
+}
+
+void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills)
+{
+    uint64_t oom;
+    if (r->host->version == 2) {
+        *peak = read_u64(r->dir[0], "memory.peak");
+        oom = read_keyed(r->dir[0], "memory.events", "oom_kill");
+    } else {
+        *peak = read_u64(r->dir[CG_MEMORY], r->host->memsw ? "memory.memsw.max_usage_in_bytes"
+                                                           : "memory.max_usage_in_bytes");
+        oom = read_keyed(r->dir[CG_MEMORY], "memory.oom_control", "oom_kill");
+    }
+    *oom_kills = oom > r->oom_before ? oom - r->oom_before : 0;
+}
+
+int cg_run_kill(cg_run *r)
+{
+    const cg_host *h = r->host;
+    if (h->version == 2)
+        return kill_dir(h, r->dir[0], NULL);
+    /* v1: the memory hierarchy lists every task of the run. */
+    return kill_dir(h, r->dir[CG_MEMORY], r->dir[CG_FREEZER][0] ? r->dir[CG_FREEZER] : NULL);
+}
+
+void cg_run_destroy(cg_run *r)
+{
+    if (!r->host)
+        return;
+    cg_run_kill(r);
+    FOR_EACH_HIER(r->host, c)
+    {
+        if (r->dir[c][0])
+            rmdir_retry(r->dir[c]);
+    }
+    cleanup_closep(&r->cpu_fd);
+    cleanup_closep(&r->dir_fd);
+    r->cpu_fd = r->dir_fd = -1;
+    r->host = NULL;
+}
+
+void cg_teardown(const cg_host *h, unsigned nslots)
+{
+    FOR_EACH_HIER(h, c)
+    {
+        for (unsigned s = 0; s < nslots; s++) {
+            char dir[PATH_MAX + 80];
+            slot_dir(h, c, s, NULL, dir, sizeof dir);
+            rmdir_retry(dir);
+        }
+        char top[PATH_MAX + 80];
+        snprintf(top, sizeof top, "%s/%s", h->mount[c], h->name);
+        rmdir(top);
+    }
+}

@@ -1,0 +1,341 @@
+/* child.c — from clone() to execve(), inside the new namespaces.
+ *
+ * This code runs in a copy of a multi-threaded server: it allocates nothing
+ * and calls only plain system calls. Every error is fatal to the child (a
+ * half-built box must never run user code); it is reported to the
+ * supervisor as a child_msg on the status pipe.
+ *
+ * Order, as the careful tools do it: wait for the parent (cgroup, id maps),
+ * private propagation, build the root on a tmpfs, mount /proc before the old
+ * root goes, pivot_root and detach the old root, drop groups and uids, clear
+ * every capability set, no_new_privs, setsid, close every fd above 2,
+ * seccomp last. Then this process stays as the box's init (pid 1) and forks
+ * the program: pid 1 ignores signals it has no handler for, which would
+ * change the program's behaviour (kill -9 $$ would do nothing), and the init
+ * reaps orphans. When the init exits, the kernel kills everything left in
+ * the pid namespace. */
+#include "box/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STATUS_FD 3
+
+static int status_fd = -1;
+
+__attribute__((noreturn)) static void die(const char *what)
+{
+    child_msg m = {.kind = 'E', .value = errno};
+    snprintf(m.what, sizeof m.what, "%s", what);
+    if (write(status_fd, &m, sizeof m) < 0) {
+        /* nothing left to tell anyone */
+    }
+    _exit(126);
+}
+
+/* Joins root and a relative path into buf (no allocation). */
+static const char *at(char *buf, size_t len, const char *root, const char *rel)
+{
+    snprintf(buf, len, "%s/%s", root, rel);
+    return buf;
+}
+
+static void mkdir_or_die(const char *path, mode_t mode)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        die(path);
+}
+
+static void touch_or_die(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+    if (fd < 0)
+        die(path);
+    close(fd);
+}
+
+/* Bind src onto dst, then remount with flags (plus what the kernel locked). */
+static void bind_or_die(const char *src, const char *dst, unsigned long flags, unsigned long locked)
+{
+    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+        die(dst);
+    if (mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | flags | locked, NULL) < 0)
+        die(dst);
+}
+
+static void write_or_die(const char *path, const char *content)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    size_t n = strlen(content);
+    if (fd < 0 || write(fd, content, n) != (ssize_t)n)
+        die(path);
+    close(fd);
+}
+
+static void build_root(const child_args *a)
+{
+    const box_slot *s = a->slot;
+    const char *root = s->root;
+    char p[PATH_MAX + 300], q[PATH_MAX + 300];
+
+    if (mount("xxx-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") <
+        0)
+        die("mount root tmpfs");
+
+    for (size_t i = 0; i < a->pool->plan.n; i++) {
+        const plan_op *op = &a->pool->plan.ops[i];
+        at(p, sizeof p, root, op->dst);
+        switch (op->kind) {
+        case PLAN_DIR:
+            mkdir_or_die(p, 0755);
+            break;
+        case PLAN_SYMLINK:
+            if (symlink(op->src, p) < 0)
+                die(p);
+            break;
+        case PLAN_FILE:
+            write_or_die(p, op->src);
+            break;
+        case PLAN_BIND_RO:
+            if (op->is_dir)
+                mkdir_or_die(p, 0755);
+            else
+                touch_or_die(p);
+            bind_or_die(op->src, p, MS_RDONLY | MS_NOSUID | MS_NODEV, op->locked);
+            break;
+        }
+    }
+
+    /* Writable places: binds of the slot's workspace, which outlives a step
+     * (a compile step leaves its binary for the run step). */
+    static const struct {
+        const char *src, *dst;
+        unsigned long flags;
+    } ws[] = {
+        {"box", "box", MS_NOSUID | MS_NODEV},
+        {"tmp", "tmp", MS_NOSUID | MS_NODEV},
+        {"home", "home/box", MS_NOSUID | MS_NODEV | MS_NOEXEC},
+    };
+    mkdir_or_die(at(p, sizeof p, root, "home"), 0755);
+    for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+        at(p, sizeof p, root, ws[i].dst);
+        mkdir_or_die(p, 0755);
+        bind_or_die(at(q, sizeof q, s->work, ws[i].src), p, ws[i].flags, 0);
+    }
+
+    /* A minimal /dev: the five harmless devices bound from the host (a user
+     * namespace cannot mknod), a private /dev/shm, the usual links. */
+    at(p, sizeof p, root, "dev");
+    mkdir_or_die(p, 0755);
+    if (mount("xxx-dev", p, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755") < 0)
+        die("mount /dev");
+    static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
+    for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "/dev/%s", devs[i]);
+        snprintf(q, sizeof q, "%s/dev/%s", root, devs[i]);
+        touch_or_die(q);
+        bind_or_die(src, q, MS_NOSUID | MS_NOEXEC, 0);
+    }
+    static const char *const links[][2] = {{"/proc/self/fd", "dev/fd"},
+                                           {"/proc/self/fd/0", "dev/stdin"},
+                                           {"/proc/self/fd/1", "dev/stdout"},
+                                           {"/proc/self/fd/2", "dev/stderr"}};
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        if (symlink(links[i][0], at(p, sizeof p, root, links[i][1])) < 0)
+            die(p);
+    at(p, sizeof p, root, "dev/shm");
+    mkdir_or_die(p, 0755);
+    bind_or_die(at(q, sizeof q, s->work, "shm"), p, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+    at(p, sizeof p, root, "dev");
+    if (mount(NULL, p, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
+        die("remount /dev read-only");
+
+    /* /proc for the new pid namespace, mounted while the host's /proc is
+     * still visible (the kernel requires a fully visible proc to exist). */
+    at(p, sizeof p, root, "proc");
+    mkdir_or_die(p, 0555);
+    if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        die("mount /proc");
+
+    if (mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        die("remount / read-only");
+
+    if (chdir(root) < 0)
+        die("chdir new root");
+    /* pivot_root(".", ".") stacks the old root under the new one; detaching
+     * it leaves nothing of the host reachable (minijail, bubblewrap). */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        die("pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+        die("detach old root");
+    if (chdir("/") < 0)
+        die("chdir /");
+}
+
+static void drop_privileges(const child_args *a)
+{
+    /* The bounding set first: dropping it needs CAP_SETPCAP, still held. */
+    for (int c = 0; c <= a->pool->cap_last; c++)
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+            die("drop bounding capabilities");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        die("clear ambient capabilities");
+    /* The supervisor's supplementary groups (root's) must not come along. */
+    /* Raw system calls: glibc's wrappers would try to signal the server's
+     * other threads, which do not exist in this copy of the process. */
+    if (syscall(SYS_setgroups, 0, NULL) < 0)
+        die("setgroups");
+    if (syscall(SYS_setresgid, BOX_INSIDE_UID, BOX_INSIDE_UID, BOX_INSIDE_UID) < 0)
+        die("setresgid");
+    if (syscall(SYS_setresuid, BOX_INSIDE_UID, BOX_INSIDE_UID, BOX_INSIDE_UID) < 0)
+        die("setresuid");
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2] = {{0}};
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        die("clear capabilities");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        die("no_new_privs");
+}
+
+static void set_limits(const box_limits *l)
+{
+    struct {
+        int res;
+        rlim_t val;
+    } lims[] = {
+        {RLIMIT_FSIZE, l->file_bytes},
+        {RLIMIT_NOFILE, l->open_files},
+        {RLIMIT_CORE, 0},
+        /* Per process, so only a backstop: the cgroup sums CPU over the box. */
+        {RLIMIT_CPU, l->cpu_ms / 1000 + 2},
+        {RLIMIT_MEMLOCK, 0},
+        {RLIMIT_MSGQUEUE, 0},
+    };
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+        struct rlimit r = {lims[i].val, lims[i].val};
+        if (setrlimit(lims[i].res, &r) < 0)
+            die("setrlimit");
+    }
+}
+
+static void reset_signals(void)
+{
+    /* The server ignores SIGPIPE and may block signals; ignored dispositions
+     * and the mask survive execve, so the program would inherit them. */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+__attribute__((noreturn)) static void run_program(const child_args *a)
+{
+    const box_spec *sp = a->spec;
+    close(STATUS_FD);
+    extern char **environ;
+    environ = (char **)sp->envp;
+    execvp(sp->argv[0], (char *const *)sp->argv);
+    /* As a shell would: the reason on stderr, 127 for "not found". */
+    int e = errno;
+    char msg[300];
+    int n = snprintf(msg, sizeof msg, "xxx: cannot run %s: %s\n", sp->argv[0], strerrordesc_np(e));
+    if (write(2, msg, n > 0 ? (size_t)n : 0) < 0) {
+        /* stderr gone: the exit status still says it */
+    }
+    _exit(e == ENOENT ? 127 : 126);
+}
+
+__attribute__((noreturn)) static void init_loop(pid_t program)
+{
+    /* The init keeps no stdio: when the program ends, nothing of ours holds
+     * the pipes open. */
+    close(0);
+    close(1);
+    close(2);
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid == program) {
+            child_msg m = {.kind = 'S', .value = st};
+            if (write(STATUS_FD, &m, sizeof m) < 0)
+                _exit(1);
+            _exit(0);
+        }
+        if (pid < 0 && errno == ECHILD)
+            _exit(1);
+    }
+}
+
+void box_child(const child_args *a)
+{
+    status_fd = a->status_fd;
+    /* Dies with the supervisor thread, even between here and execve. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        die("pdeathsig");
+    reset_signals();
+
+    char go;
+    if (read(a->sync_fd, &go, 1) != 1)
+        _exit(125); /* the supervisor gave up on us */
+    close(a->sync_fd);
+
+    /* Become inside root (a host uid of the slot's): files we create while
+     * building the root need a mapped owner. Capabilities in the new user
+     * namespace stay. */
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
+        die("become inside root");
+
+    /* The cgroup namespace is rooted where the parent just put us. */
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        die("cgroup namespace");
+    if (sethostname("box", 3) < 0 || setdomainname("box", 3) < 0)
+        die("hostname");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        die("private propagation");
+    build_root(a);
+
+    if (dup2(a->in_fd, 0) < 0 || dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0 ||
+        dup2(a->status_fd, STATUS_FD) < 0)
+        die("dup2");
+    status_fd = STATUS_FD;
+    if (syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0) < 0)
+        die("close_range");
+
+    drop_privileges(a);
+    set_limits(a->limits);
+    if (setsid() < 0)
+        die("setsid");
+    const char *cwd = a->spec->cwd ? a->spec->cwd : BOX_WORKDIR;
+    if (chdir(cwd) < 0)
+        die("chdir to the working directory");
+
+    /* Last: from here on even we cannot mount, unshare, ptrace... */
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->pool->filter) < 0)
+        die("seccomp");
+
+    /* fork through the raw syscall: glibc's fork() would take malloc locks
+     * that a thread of the server may have held when we were cloned. */
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+    if (pid < 0)
+        die("fork the program");
+    if (pid == 0)
+        run_program(a);
+    init_loop(pid);
+}

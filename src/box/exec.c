@@ -1,0 +1,505 @@
+/* exec.c — the supervisor of one step: clone the box, feed stdin, read
+ * output, watch the limits, kill, reap, account.
+ *
+ * Errors here are values: a step that cannot be built or watched ends as
+ * BOX_INTERNAL_ERROR with a message, and the server keeps serving. */
+#include "box/internal.h"
+
+#include "common/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int write_proc(pid_t pid, const char *file, const char *val)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(val);
+    return write(fd, val, n) == (ssize_t)n ? 0 : -1;
+}
+
+static int buf_append(box_buf *b, const char *data, size_t n)
+{
+    char *p = realloc(b->data, b->len + n + 1);
+    if (!p)
+        return -1;
+    memcpy(p + b->len, data, n);
+    b->data = p;
+    b->len += n;
+    p[b->len] = 0;
+    return 0;
+}
+
+/* The state of one step while it runs. */
+typedef struct step {
+    box_slot *slot;
+    const box_spec *spec;
+    box_limits lim;
+    box_result *res;
+    cg_run cg;
+    pid_t pid;
+    int pidfd;
+    int in_w, out_r, err_r, status_r, live_in;
+    const char *stdin_pos;
+    size_t stdin_left;
+    char live_buf[16384];
+    size_t live_len, live_off;
+    uint64_t output; /* bytes delivered so far */
+    bool killed, exited, output_over;
+    box_limit_kind timeout;
+    child_msg msg;
+    size_t msg_len;
+} step;
+
+static void kill_box(step *st)
+{
+    if (st->killed)
+        return;
+    st->killed = true;
+    /* SIGKILL to the init ends the whole pid namespace, stopped tasks too. */
+    if (st->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, st->pidfd, SIGKILL, NULL, 0);
+}
+
+static void close_fd(int *fd)
+{
+    cleanup_closep(fd);
+    *fd = -1;
+}
+
+/* Reads one chunk from a stream; delivers at most what the output cap allows. */
+static void read_stream(step *st, int *fd, box_stream which)
+{
+    char buf[65536];
+    ssize_t n = read(*fd, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        close_fd(fd);
+        return;
+    }
+    box_buf *b = which == BOX_STDOUT ? &st->res->out : &st->res->err;
+    uint64_t room = st->lim.output_bytes - st->output;
+    size_t give = (uint64_t)n < room ? (size_t)n : (size_t)room;
+    if (give < (size_t)n) {
+        b->truncated = true;
+        if (!st->output_over && !st->killed)
+            st->output_over = true;
+        kill_box(st);
+    }
+    if (give == 0)
+        return;
+    st->output += give;
+    if (buf_append(b, buf, give) < 0) {
+        snprintf(st->res->message, sizeof st->res->message, "out of memory for output");
+        kill_box(st);
+        return;
+    }
+    if (st->spec->on_output)
+        st->spec->on_output(st->spec->ctx, which, buf, give);
+}
+
+static void feed_stdin(step *st)
+{
+    if (st->stdin_left) {
+        ssize_t n = write(st->in_w, st->stdin_pos, st->stdin_left);
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            close_fd(&st->in_w); /* EPIPE: the program stopped reading */
+            return;
+        }
+        st->stdin_pos += n;
+        st->stdin_left -= (size_t)n;
+    }
+    if (!st->stdin_left && st->live_in < 0)
+        close_fd(&st->in_w);
+}
+
+static void forward_live(step *st, short revents_in, short revents_out)
+{
+    if (st->live_in >= 0 && st->live_len == st->live_off && (revents_in & (POLLIN | POLLHUP))) {
+        ssize_t n = read(st->live_in, st->live_buf, sizeof st->live_buf);
+        if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) {
+            st->live_in = -1; /* not ours to close */
+            if (st->in_w >= 0 && st->live_len == st->live_off)
+                close_fd(&st->in_w);
+            return;
+        }
+        if (n > 0) {
+            st->live_len = (size_t)n;
+            st->live_off = 0;
+        }
+    }
+    if (st->in_w >= 0 && st->live_off < st->live_len && (revents_out & POLLOUT)) {
+        ssize_t n = write(st->in_w, st->live_buf + st->live_off, st->live_len - st->live_off);
+        if (n < 0 && errno != EAGAIN) {
+            close_fd(&st->in_w);
+            return;
+        }
+        if (n > 0)
+            st->live_off += (size_t)n;
+        if (st->live_in < 0 && st->live_off == st->live_len)
+            close_fd(&st->in_w);
+    }
+}
+
+static void read_status(step *st)
+{
+    ssize_t n = read(st->status_r, (char *)&st->msg + st->msg_len, sizeof st->msg - st->msg_len);
+    if (n <= 0) {
+        if (!(n < 0 && errno == EINTR))
+            close_fd(&st->status_r);
+        return;
+    }
+    st->msg_len += (size_t)n;
+}
+
+/* Clones the box's init into the slot's network namespace and cgroup. */
+static int spawn(step *st, char *err, size_t errlen)
+{
+    box_slot *s = st->slot;
+    box_pool *p = s->pool;
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1},
+        status[2] = {-1, -1};
+    int rc = -1;
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+        pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+        box_fail(err, errlen, "pipe:");
+        goto out;
+    }
+    child_args a = {
+        .pool = p,
+        .slot = s,
+        .spec = st->spec,
+        .limits = &st->lim,
+        .sync_fd = sync[0],
+        .status_fd = status[1],
+        .in_fd = in[0],
+        .out_fd = out[1],
+        .err_fd = errp[1],
+    };
+    struct clone_args ca = {
+        .flags =
+            CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD,
+        .pidfd = (uint64_t)(uintptr_t)&st->pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    if (p->cg.version == 2 && st->cg.dir_fd >= 0) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (uint64_t)st->cg.dir_fd;
+    }
+    /* The child joins the slot's network namespace by being cloned from a
+     * thread that stands in it for the moment: once in its own user
+     * namespace it could no longer join one owned by the host. */
+    if (setns(s->netns_fd, CLONE_NEWNET) < 0) {
+        box_fail(err, errlen, "cannot enter the slot's network namespace:");
+        goto out;
+    }
+    pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0)
+        box_child(&a);
+    int clone_errno = errno;
+    if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
+        perror("xxx: cannot return to the host network namespace");
+        abort();
+    }
+    if (pid < 0) {
+        errno = clone_errno;
+        box_fail(err, errlen, "clone3:");
+        goto out;
+    }
+    st->pid = pid;
+
+    /* Inside root maps to a second host uid of the slot's own: the kernel
+     * refuses to create files (EOVERFLOW) for an unmapped fsuid, and the
+     * init builds the root as inside root before it becomes the box user. */
+    char map[96];
+    snprintf(map, sizeof map, "0 %u 1\n%d %u 1\n", (unsigned)(p->first_uid + p->nslots + s->index),
+             BOX_INSIDE_UID, (unsigned)s->uid);
+    if ((ca.flags & CLONE_INTO_CGROUP) == 0 && cg_run_attach(&st->cg, pid, err, errlen) < 0)
+        goto out;
+    if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
+        box_fail(err, errlen, "cannot write the box's id maps:");
+        goto out;
+    }
+    if (write(sync[1], "g", 1) != 1) {
+        box_fail(err, errlen, "cannot start the box:");
+        goto out;
+    }
+    st->in_w = steal_fd(&in[1]);
+    st->out_r = steal_fd(&out[0]);
+    st->err_r = steal_fd(&errp[0]);
+    st->status_r = steal_fd(&status[0]);
+    fcntl(st->in_w, F_SETFL, O_NONBLOCK);
+    fcntl(st->out_r, F_SETFL, O_NONBLOCK);
+    fcntl(st->err_r, F_SETFL, O_NONBLOCK);
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        close_fd(&in[i]);
+        close_fd(&out[i]);
+        close_fd(&errp[i]);
+        close_fd(&sync[i]);
+        close_fd(&status[i]);
+    }
+    return rc;
+}
+
+/* The poll loop: until the init is reaped and both output pipes are closed. */
+static void supervise(step *st, uint64_t start)
+{
+    box_slot *s = st->slot;
+    long ncpus = s->pool->ncpus > 0 ? s->pool->ncpus : 1;
+    uint64_t deadline = start + st->lim.wall_ms;
+    uint64_t cpu_limit_ns = st->lim.cpu_ms * 1000000ULL;
+    if (st->stdin_left == 0 && st->live_in < 0)
+        close_fd(&st->in_w);
+
+    while (!st->exited || st->out_r >= 0 || st->err_r >= 0 || st->status_r >= 0) {
+        if (atomic_load(&s->cancelled))
+            kill_box(st);
+        uint64_t now = now_ms();
+        if (!st->killed && now >= deadline) {
+            st->timeout = BOX_LIMIT_WALL;
+            kill_box(st);
+        }
+        uint64_t cpu = cg_run_cpu_ns(&st->cg);
+        if (!st->killed && cpu >= cpu_limit_ns) {
+            st->timeout = BOX_LIMIT_CPU;
+            kill_box(st);
+        }
+        /* Sleep no longer than the box could take to burn its remaining CPU
+         * on every core, nor past the wall deadline. */
+        uint64_t wait = st->killed ? 50 : deadline - now;
+        if (!st->killed) {
+            uint64_t cpu_left_ms = (cpu_limit_ns - cpu) / 1000000ULL / (uint64_t)ncpus;
+            if (cpu_left_ms < wait)
+                wait = cpu_left_ms;
+        }
+        if (wait < 1)
+            wait = 1;
+        if (wait > 1000)
+            wait = 1000;
+
+        struct pollfd pfd[7];
+        int n = 0, i_out = -1, i_err = -1, i_in = -1, i_live = -1, i_pid = -1, i_st = -1,
+            i_can = -1;
+        if (st->out_r >= 0)
+            pfd[i_out = n++] = (struct pollfd){st->out_r, POLLIN, 0};
+        if (st->err_r >= 0)
+            pfd[i_err = n++] = (struct pollfd){st->err_r, POLLIN, 0};
+        if (st->in_w >= 0 && (st->stdin_left || st->live_off < st->live_len))
+            pfd[i_in = n++] = (struct pollfd){st->in_w, POLLOUT, 0};
+        if (st->live_in >= 0 && st->live_off == st->live_len && st->in_w >= 0)
+            pfd[i_live = n++] = (struct pollfd){st->live_in, POLLIN, 0};
+        if (!st->exited)
+            pfd[i_pid = n++] = (struct pollfd){st->pidfd, POLLIN, 0};
+        if (st->status_r >= 0)
+            pfd[i_st = n++] = (struct pollfd){st->status_r, POLLIN, 0};
+        pfd[i_can = n++] = (struct pollfd){s->cancel_fd, POLLIN, 0};
+
+        int r = poll(pfd, (nfds_t)n, (int)wait);
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r <= 0)
+            continue;
+        if (i_out >= 0 && pfd[i_out].revents)
+            read_stream(st, &st->out_r, BOX_STDOUT);
+        if (i_err >= 0 && pfd[i_err].revents)
+            read_stream(st, &st->err_r, BOX_STDERR);
+        if (i_in >= 0 && pfd[i_in].revents) {
+            if (st->stdin_left)
+                feed_stdin(st);
+            else
+                forward_live(st, 0, pfd[i_in].revents);
+        }
+        if (i_live >= 0 && pfd[i_live].revents)
+            forward_live(st, pfd[i_live].revents, POLLOUT);
+        if (i_st >= 0 && pfd[i_st].revents)
+            read_status(st);
+        if (pfd[i_can].revents) {
+            uint64_t v;
+            if (read(s->cancel_fd, &v, sizeof v) < 0) {
+                /* already drained */
+            }
+        }
+        if (i_pid >= 0 && pfd[i_pid].revents) {
+            siginfo_t si = {0};
+            if (waitid((idtype_t)P_PIDFD, (id_t)st->pidfd, &si, WEXITED | WNOHANG) == 0 &&
+                si.si_pid != 0) {
+                st->exited = true;
+                /* Everything in the pid namespace died with its init; what
+                 * is left in the pipes is all the output there will be. */
+            }
+        }
+    }
+}
+
+static void classify(step *st, uint64_t oom_kills)
+{
+    box_result *res = st->res;
+    bool have_status = st->msg_len == sizeof st->msg && st->msg.kind == 'S';
+    if (have_status) {
+        int ws = st->msg.value;
+        if (WIFEXITED(ws))
+            res->exit_code = WEXITSTATUS(ws);
+        else if (WIFSIGNALED(ws))
+            res->signal = WTERMSIG(ws);
+    }
+    if (!st->timeout && res->cpu_ms > st->lim.cpu_ms)
+        st->timeout = BOX_LIMIT_CPU;
+
+    if (atomic_load(&st->slot->cancelled))
+        res->status = BOX_CANCELLED;
+    else if (st->output_over)
+        res->status = BOX_OUTPUT_LIMIT;
+    else if (st->timeout) {
+        res->status = BOX_TIMEOUT;
+        res->limit = st->timeout;
+    } else if (oom_kills > 0)
+        res->status = BOX_MEMORY_LIMIT;
+    else if (st->msg_len == sizeof st->msg && st->msg.kind == 'E') {
+        res->status = BOX_INTERNAL_ERROR;
+        errno = st->msg.value;
+        snprintf(res->message, sizeof res->message, "box setup failed at %.120s: %s", st->msg.what,
+                 strerrordesc_np(st->msg.value));
+    } else if (res->message[0])
+        res->status = BOX_INTERNAL_ERROR;
+    else if (!have_status) {
+        res->status = BOX_INTERNAL_ERROR;
+        snprintf(res->message, sizeof res->message, "the box's init ended without a status");
+    } else if (res->signal)
+        res->status = BOX_SIGNALED;
+    else
+        res->status = res->exit_code == 0 ? BOX_OK : BOX_RUNTIME_ERROR;
+}
+
+int box_exec(box_slot *s, const box_spec *spec, box_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->exit_code = -1;
+    step st = {
+        .slot = s,
+        .spec = spec,
+        .res = res,
+        .pidfd = -1,
+        .in_w = -1,
+        .out_r = -1,
+        .err_r = -1,
+        .status_r = -1,
+        .live_in = spec->stdin_fd,
+        .stdin_pos = spec->stdin_data,
+        .stdin_left = spec->stdin_data ? spec->stdin_len : 0,
+    };
+    st.lim = spec->limits;
+    box_limits_clamp(&st.lim, &s->pool->max);
+    if (!spec->argv || !spec->argv[0] || !spec->envp) {
+        res->status = BOX_INTERNAL_ERROR;
+        snprintf(res->message, sizeof res->message, "box_exec: argv and envp are required");
+        return -1;
+    }
+    if (s->work_fd < 0) {
+        res->status = BOX_INTERNAL_ERROR;
+        snprintf(res->message, sizeof res->message, "box_exec: slot is not acquired");
+        return -1;
+    }
+
+    uint64_t start = now_ms();
+    if (cg_run_create(&s->pool->cg, s->index, &st.lim, &st.cg, res->message, sizeof res->message) <
+            0 ||
+        spawn(&st, res->message, sizeof res->message) < 0) {
+        if (st.pidfd >= 0) {
+            syscall(SYS_pidfd_send_signal, st.pidfd, SIGKILL, NULL, 0);
+            siginfo_t si;
+            waitid((idtype_t)P_PIDFD, (id_t)st.pidfd, &si, WEXITED);
+        }
+        close_fd(&st.pidfd);
+        cg_run_destroy(&st.cg);
+        res->status = BOX_INTERNAL_ERROR;
+        return -1;
+    }
+    supervise(&st, start);
+    res->wall_ms = now_ms() - start;
+    if (!st.exited) { /* poll failed: do not leave the box behind */
+        kill_box(&st);
+        siginfo_t si;
+        waitid((idtype_t)P_PIDFD, (id_t)st.pidfd, &si, WEXITED);
+    }
+    res->cpu_ms = cg_run_cpu_ns(&st.cg) / 1000000ULL;
+    uint64_t oom = 0;
+    cg_run_memory(&st.cg, &res->memory_bytes, &oom);
+    classify(&st, oom);
+    cg_run_destroy(&st.cg);
+    close_fd(&st.pidfd);
+    close_fd(&st.in_w);
+    close_fd(&st.out_r);
+    close_fd(&st.err_r);
+    close_fd(&st.status_r);
+    if (!res->out.data)
+        buf_append(&res->out, "", 0);
+    if (!res->err.data)
+        buf_append(&res->err, "", 0);
+    return res->status == BOX_INTERNAL_ERROR ? -1 : 0;
+}
+
+void box_cancel(box_slot *s)
+{
+    atomic_store(&s->cancelled, true);
+    uint64_t one = 1;
+    if (write(s->cancel_fd, &one, sizeof one) < 0) {
+        /* the counter is full: a wake-up is pending anyway */
+    }
+}
+
+void box_result_free(box_result *res)
+{
+    free(res->out.data);
+    free(res->err.data);
+    res->out.data = res->err.data = NULL;
+    res->out.len = res->err.len = 0;
+}
+
+const char *box_status_name(box_status st)
+{
+    static const char *const names[] = {"ok",        "runtime_error", "signaled",
+                                        "timeout",   "memory_limit",  "output_limit",
+                                        "cancelled", "internal_error"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "internal_error";
+}
+
+const char *box_signal_name(int sig)
+{
+    if (sig == 0)
+        return "";
+    const char *abbrev = sigabbrev_np(sig);
+    static __thread char buf[16];
+    snprintf(buf, sizeof buf, "SIG%s", abbrev ? abbrev : "UNKNOWN");
+    return buf;
+}

@@ -1,0 +1,179 @@
+/* internal.h — what the files of src/box share; not part of the public API. */
+#ifndef XXX_BOX_INTERNAL_H
+#define XXX_BOX_INTERNAL_H
+
+#include "box/box.h"
+
+#include <limits.h>
+#include <linux/filter.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Formats into err (if any) and returns -1; appends strerror(errno) when
+ * the format ends in ':' (the errno of the moment of the call). */
+int box_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- cgroups (cgroup.c) ---------------------------------------------- */
+
+enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_FREEZER, CG_NCTL };
+
+typedef struct cg_host {
+    int version;                   /* 1 or 2 */
+    char mount[CG_NCTL][PATH_MAX]; /* v1: per controller ("" if absent); v2: [0] only */
+    bool memsw;                    /* v1 memory.memsw.* present */
+    char name[64];                 /* our directory under each hierarchy */
+} cg_host;
+
+typedef struct cg_run {
+    const cg_host *host;
+    char dir[CG_NCTL][PATH_MAX]; /* the run's directory in each hierarchy in use */
+    int cpu_fd;                  /* cpuacct.usage (ns) or cpu.stat (usage_usec) */
+    int dir_fd;                  /* v2: directory, for CLONE_INTO_CGROUP */
+    uint64_t oom_before;
+} cg_run;
+
+/* Finds a usable cgroup layout; -1 when memory and pids cannot be limited. */
+int cg_detect(cg_host *h, const char *name, char *err, size_t errlen);
+
+/* Describes the layout in one line ("v1 hybrid: memory pids cpuacct freezer"). */
+void cg_describe(const cg_host *h, char *buf, size_t len);
+
+/* Creates the slot's parent directories (kept for the pool's life). */
+int cg_slot_setup(const cg_host *h, unsigned slot, char *err, size_t errlen);
+
+/* Kills what a crashed instance left in our hierarchy and removes it. */
+void cg_cleanup_stale(const cg_host *h);
+
+/* Makes the run's cgroup under the slot and writes its limits. */
+int cg_run_create(const cg_host *h, unsigned slot, const box_limits *l, cg_run *r, char *err,
+                  size_t errlen);
+
+/* Moves pid into the run's cgroup in every hierarchy (v1, or v2 without CLONE_INTO_CGROUP). */
+int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen);
+
+/* Returns CPU time used so far by the run, in ns. */
+uint64_t cg_run_cpu_ns(cg_run *r);
+
+/* Reads peak memory (bytes) and the number of OOM kills during the run. */
+void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills);
+
+/* Kills every process in the run's cgroup and waits until it is empty. */
+int cg_run_kill(cg_run *r);
+
+/* Kills what is left, then removes the run's cgroup; closes fds. */
+void cg_run_destroy(cg_run *r);
+
+/* Removes the slot parents and our top directory (at pool close). */
+void cg_teardown(const cg_host *h, unsigned nslots);
+
+/* ---- seccomp (seccomp.c) --------------------------------------------- */
+
+/* Compiles the policy into a BPF program (heap; free prog->filter). */
+int seccomp_build(struct sock_fprog *prog, char *err, size_t errlen);
+
+/* Writes the policy table, one line per rule, for `xxxd box check`. */
+void seccomp_describe(char *buf, size_t len);
+
+/* ---- network namespaces (netns.c) ------------------------------------ */
+
+/* Creates a network namespace with only loopback up; returns its fd. Must
+ * be called while the process has a single thread. */
+int netns_create(char *err, size_t errlen);
+
+/* ---- filesystem (fs.c) ----------------------------------------------- */
+
+/* One step of assembling a box root, computed once per pool. */
+typedef enum { PLAN_DIR, PLAN_SYMLINK, PLAN_BIND_RO, PLAN_FILE } plan_kind;
+typedef struct plan_op {
+    plan_kind kind;
+    char dst[256];        /* relative to the new root */
+    char src[PATH_MAX];   /* host path (BIND), link target (SYMLINK), content (FILE) */
+    bool is_dir;          /* BIND: source is a directory */
+    unsigned long locked; /* BIND: mount flags of the source that a remount must keep */
+} plan_op;
+
+typedef struct root_plan {
+    plan_op *ops;
+    size_t n;
+} root_plan;
+
+/* Computes the root plan: /usr, the /bin /lib* links, /etc entries. */
+int fs_plan_build(root_plan *plan, const char *const *etc, char *err, size_t errlen);
+
+/* Mounts a fresh workspace tmpfs at dir: box/, home/, tmp/, shm/ owned by uid. */
+int fs_workspace_mount(const char *dir, uint64_t bytes, uid_t uid, int *dirfd, char *err,
+                       size_t errlen);
+
+/* Detaches the workspace tmpfs (its pages are freed with it). */
+void fs_workspace_umount(const char *dir, int *dirfd);
+
+/* Opens a relative path beneath dirfd, never through a symlink. */
+int fs_open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+
+/* Validates a relative box path: no "/", "..", "." components, no NUL. */
+int fs_check_relpath(const char *path, char *err, size_t errlen);
+
+/* Unmounts every mount at or below prefix (deepest first), from mountinfo. */
+void fs_umount_below(const char *prefix);
+
+/* ---- pool and slots (pool.c) ----------------------------------------- */
+
+struct box_slot {
+    box_pool *pool;
+    unsigned index;
+    uid_t uid;
+    int netns_fd;
+    int cancel_fd; /* eventfd that wakes box_exec on box_cancel */
+    atomic_bool cancelled;
+    bool busy;
+    int work_fd; /* workspace root while leased */
+    char dir[256];
+    char work[256];
+    char root[256];
+};
+
+struct box_pool {
+    box_limits max;
+    unsigned nslots;
+    box_slot *slots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned free;
+    int host_netns_fd;
+    int lock_fd;
+    cg_host cg;
+    struct sock_fprog filter;
+    root_plan plan;
+    int cap_last;
+    long ncpus;
+    uid_t first_uid;
+    char state_dir[200]; /* short: slot paths are built from it */
+};
+
+/* ---- the child (child.c) --------------------------------------------- */
+
+/* Everything the child needs, prepared by the parent before clone: the
+ * child runs in a copy of a multi-threaded process and must not allocate. */
+typedef struct child_args {
+    const box_pool *pool;
+    const box_slot *slot;
+    const box_spec *spec;
+    const box_limits *limits;
+    int sync_fd;   /* read: one byte when cgroups and id maps are in place */
+    int status_fd; /* write: a child_msg */
+    int in_fd, out_fd, err_fd;
+} child_args;
+
+typedef struct child_msg {
+    char kind; /* 'S': program's wait status, 'E': setup failed */
+    int value; /* wait status, or errno */
+    char what[120];
+} child_msg;
+
+/* Builds the box and runs the program under a minimal init; never returns. */
+__attribute__((noreturn)) void box_child(const child_args *a);
+
+#endif
