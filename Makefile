@@ -63,6 +63,10 @@ $(BUILD)/tests/$(1): tests/$(1).c
 endef
 $(foreach p,$(PROG_SRCS:tests/%.c=%),$(eval $(call PROG_RULE,$(p))))
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libxxx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libxxx.a $(DEPS_LIBS)
+
 setup:
 	@bash scripts/setup.sh
 
@@ -88,8 +92,8 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(wildcard src/*/*.[ch] tests/*/*.[ch] tests/*/progs/*.c)
 
-bench: all
-	bash bench/box_bench.sh
+bench: all $(BUILD)/bench/box_bench
+	bash bench/box_bench.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

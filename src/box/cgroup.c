@@ -264,55 +264,78 @@ void cg_cleanup_stale(const cg_host *h)
     }
 }
 
-int cg_run_create(const cg_host *h, unsigned slot, const box_limits *l, cg_run *r, char *err,
-                  size_t errlen)
+int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->host = h;
     r->cpu_fd = r->dir_fd = -1;
-    char val[32];
     FOR_EACH_HIER(h, c)
     {
         slot_dir(h, c, slot, "run", r->dir[c], PATH_MAX);
         if (mkdir(r->dir[c], 0755) < 0 && errno != EEXIST)
             return box_fail(err, errlen, "cannot create cgroup %s:", r->dir[c]);
     }
+    char path[PATH_MAX + 16];
     if (h->version == 2) {
-        const char *d = r->dir[0];
-        snprintf(val, sizeof val, "%" PRIu64, l->memory_bytes);
-        if (write_file(d, "memory.max", val) < 0)
-            return box_fail(err, errlen, "cannot set %s/memory.max:", d);
-        if (has_file(d, "memory.swap.max") && write_file(d, "memory.swap.max", "0") < 0)
-            return box_fail(err, errlen, "cannot set %s/memory.swap.max:", d);
-        snprintf(val, sizeof val, "%" PRIu64, l->processes);
-        if (write_file(d, "pids.max", val) < 0)
-            return box_fail(err, errlen, "cannot set %s/pids.max:", d);
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof path, "%s/cpu.stat", d);
-        r->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
-        r->dir_fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r->oom_before = read_keyed(d, "memory.events", "oom_kill");
+        snprintf(path, sizeof path, "%s/cpu.stat", r->dir[0]);
+        r->dir_fd = open(r->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        r->oom_before = read_keyed(r->dir[0], "memory.events", "oom_kill");
     } else {
-        const char *m = r->dir[CG_MEMORY];
-        snprintf(val, sizeof val, "%" PRIu64, l->memory_bytes);
-        if (write_file(m, "memory.limit_in_bytes", val) < 0)
-            return box_fail(err, errlen, "cannot set %s/memory.limit_in_bytes:", m);
-        if (h->memsw && write_file(m, "memory.memsw.limit_in_bytes", val) < 0)
-            return box_fail(err, errlen, "cannot set %s/memory.memsw.limit_in_bytes:", m);
-        write_file(m, "memory.swappiness", "0");
-        snprintf(val, sizeof val, "%" PRIu64, l->processes);
-        if (write_file(r->dir[CG_PIDS], "pids.max", val) < 0)
-            return box_fail(err, errlen, "cannot set %s/pids.max:", r->dir[CG_PIDS]);
-        if (r->dir[CG_CPU][0]) {
-            char path[PATH_MAX + 16];
-            snprintf(path, sizeof path, "%s/cpuacct.usage", r->dir[CG_CPU]);
-            r->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
-        }
-        r->oom_before = read_keyed(m, "memory.oom_control", "oom_kill");
+        snprintf(path, sizeof path, "%s/cpuacct.usage", r->dir[CG_CPU]);
+        r->oom_before = read_keyed(r->dir[CG_MEMORY], "memory.oom_control", "oom_kill");
     }
+    if (h->version == 2 || r->dir[CG_CPU][0])
+        r->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->cpu_fd < 0)
         return box_fail(err, errlen, "cannot open the CPU usage counter of the run cgroup:");
     return 0;
+}
+
+int cg_run_set_limits(cg_run *r, const box_limits *l, char *err, size_t errlen)
+{
+    char mem[32], pids[32];
+    snprintf(mem, sizeof mem, "%" PRIu64, l->memory_bytes);
+    snprintf(pids, sizeof pids, "%" PRIu64, l->processes);
+    if (r->host->version == 2) {
+        const char *d = r->dir[0];
+        if (write_file(d, "memory.max", mem) < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.max:", d);
+        if (has_file(d, "memory.swap.max") && write_file(d, "memory.swap.max", "0") < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.swap.max:", d);
+        if (write_file(d, "pids.max", pids) < 0)
+            return box_fail(err, errlen, "cannot set %s/pids.max:", d);
+        return 0;
+    }
+    const char *m = r->dir[CG_MEMORY];
+    /* v1 wants memsw >= limit at every moment: lower memsw last when
+     * shrinking, raise it first when growing; trying both orders does it. */
+    bool ok = write_file(m, "memory.limit_in_bytes", mem) == 0;
+    if (r->host->memsw) {
+        bool sw = write_file(m, "memory.memsw.limit_in_bytes", mem) == 0;
+        if (!ok)
+            ok = write_file(m, "memory.limit_in_bytes", mem) == 0;
+        if (!sw)
+            sw = write_file(m, "memory.memsw.limit_in_bytes", mem) == 0;
+        ok &= sw;
+    }
+    if (!ok)
+        return box_fail(err, errlen, "cannot set the memory limit of %s:", m);
+    write_file(m, "memory.swappiness", "0");
+    if (write_file(r->dir[CG_PIDS], "pids.max", pids) < 0)
+        return box_fail(err, errlen, "cannot set %s/pids.max:", r->dir[CG_PIDS]);
+    return 0;
+}
+
+void cg_run_start(cg_run *r)
+{
+    r->cpu_base = 0;
+    r->cpu_base = cg_run_cpu_ns(r);
+    if (r->host->version == 1) {
+        /* Writing resets the high-water mark to the current usage. */
+        write_file(r->dir[CG_MEMORY], "memory.max_usage_in_bytes", "0");
+        if (r->host->memsw)
+            write_file(r->dir[CG_MEMORY], "memory.memsw.max_usage_in_bytes", "0");
+    }
 }
 
 int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
@@ -334,10 +357,14 @@ uint64_t cg_run_cpu_ns(cg_run *r)
     if (n <= 0)
         return 0;
     buf[n] = 0;
-    if (r->host->version == 1)
-        return strtoull(buf, NULL, 10);
-    const char *p = strstr(buf, "usage_usec ");
-    return p ? strtoull(p + 11, NULL, 10) * 1000 : 0;
+    uint64_t ns;
+    if (r->host->version == 1) {
+        ns = strtoull(buf, NULL, 10);
+    } else {
+        const char *p = strstr(buf, "usage_usec ");
+        ns = p ? strtoull(p + 11, NULL, 10) * 1000 : 0;
+    }
+    return ns > r->cpu_base ? ns - r->cpu_base : 0;
 }
 
 void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills)

@@ -17,6 +17,7 @@
 #include "box/internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -36,6 +37,96 @@
 #define STATUS_FD 3
 
 static int status_fd = -1;
+
+/* ---- the spec, over the sync pipe --------------------------------------
+ *
+ * The init is cloned before the step is known (warm_box), so what it needs
+ * comes as one blob: a header, then argc + envc + 1 NUL-terminated strings
+ * (argv..., envp..., cwd; an empty cwd is the workdir). */
+
+#define SPEC_MAX (256 * 1024)
+#define SPEC_MAX_STRINGS 4096
+
+typedef struct spec_hdr {
+    uint32_t len; /* bytes of strings after the header */
+    uint32_t argc, envc;
+    box_limits limits;
+} spec_hdr;
+
+int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t *len, char *err,
+                    size_t errlen)
+{
+    spec_hdr h = {.limits = *l};
+    size_t n = 0;
+    for (const char *const *a = sp->argv; *a; a++, h.argc++)
+        n += strlen(*a) + 1;
+    for (const char *const *e = sp->envp; *e; e++, h.envc++)
+        n += strlen(*e) + 1;
+    const char *cwd = sp->cwd ? sp->cwd : "";
+    n += strlen(cwd) + 1;
+    if (n > SPEC_MAX || h.argc + h.envc > SPEC_MAX_STRINGS)
+        return box_fail(err, errlen, "argv and environment exceed %d bytes or %d entries", SPEC_MAX,
+                        SPEC_MAX_STRINGS);
+    h.len = (uint32_t)n;
+    char *b = malloc(sizeof h + n);
+    if (!b)
+        return box_fail(err, errlen, "out of memory");
+    memcpy(b, &h, sizeof h);
+    char *p = b + sizeof h;
+    for (const char *const *a = sp->argv; *a; a++)
+        p = stpcpy(p, *a) + 1;
+    for (const char *const *e = sp->envp; *e; e++)
+        p = stpcpy(p, *e) + 1;
+    stpcpy(p, cwd);
+    *blob = b;
+    *len = sizeof h + n;
+    return 0;
+}
+
+/* The init's copy: static, since the child must not allocate. */
+static spec_hdr spec;
+static char spec_strings[SPEC_MAX];
+static char *spec_argv[SPEC_MAX_STRINGS + 1], *spec_envp[SPEC_MAX_STRINGS + 1];
+static const char *spec_cwd;
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return true;
+}
+
+/* Reads and checks a spec; false when the supervisor closed the pipe. */
+static bool spec_receive(int fd)
+{
+    if (!read_all(fd, &spec, sizeof spec))
+        return false;
+    if (spec.len == 0 || spec.len > SPEC_MAX || spec.argc == 0 ||
+        spec.argc + spec.envc > SPEC_MAX_STRINGS || !read_all(fd, spec_strings, spec.len) ||
+        spec_strings[spec.len - 1] != 0)
+        return false;
+    char *p = spec_strings, *end = spec_strings + spec.len;
+    for (uint32_t i = 0; i < spec.argc + spec.envc + 1; i++) {
+        if (p >= end)
+            return false;
+        if (i < spec.argc)
+            spec_argv[i] = p;
+        else if (i < spec.argc + spec.envc)
+            spec_envp[i - spec.argc] = p;
+        else
+            spec_cwd = *p ? p : BOX_WORKDIR;
+        p += strlen(p) + 1;
+    }
+    spec_argv[spec.argc] = NULL;
+    spec_envp[spec.envc] = NULL;
+    return true;
+}
 
 __attribute__((noreturn)) static void die(const char *what)
 {
@@ -245,17 +336,16 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-__attribute__((noreturn)) static void run_program(const child_args *a)
+__attribute__((noreturn)) static void run_program(void)
 {
-    const box_spec *sp = a->spec;
     close(STATUS_FD);
     extern char **environ;
-    environ = (char **)sp->envp;
-    execvp(sp->argv[0], (char *const *)sp->argv);
+    environ = spec_envp;
+    execvp(spec_argv[0], spec_argv);
     /* As a shell would: the reason on stderr, 127 for "not found". */
     int e = errno;
     char msg[300];
-    int n = snprintf(msg, sizeof msg, "xxx: cannot run %s: %s\n", sp->argv[0], strerrordesc_np(e));
+    int n = snprintf(msg, sizeof msg, "xxx: cannot run %s: %s\n", spec_argv[0], strerrordesc_np(e));
     if (write(2, msg, n > 0 ? (size_t)n : 0) < 0) {
         /* stderr gone: the exit status still says it */
     }
@@ -294,7 +384,6 @@ void box_child(const child_args *a)
     char go;
     if (read(a->sync_fd, &go, 1) != 1)
         _exit(125); /* the supervisor gave up on us */
-    close(a->sync_fd);
 
     /* Become inside root (a host uid of the slot's): files we create while
      * building the root need a mapped owner. Capabilities in the new user
@@ -311,6 +400,11 @@ void box_child(const child_args *a)
         die("private propagation");
     build_root(a);
 
+    /* Parked here until a step comes: everything above is off its path. */
+    if (!spec_receive(a->sync_fd))
+        _exit(125); /* the supervisor gave up on us, or spoke nonsense */
+    close(a->sync_fd);
+
     if (dup2(a->in_fd, 0) < 0 || dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0 ||
         dup2(a->status_fd, STATUS_FD) < 0)
         die("dup2");
@@ -319,11 +413,10 @@ void box_child(const child_args *a)
         die("close_range");
 
     drop_privileges(a);
-    set_limits(a->limits);
+    set_limits(&spec.limits);
     if (setsid() < 0)
         die("setsid");
-    const char *cwd = a->spec->cwd ? a->spec->cwd : BOX_WORKDIR;
-    if (chdir(cwd) < 0)
+    if (chdir(spec_cwd) < 0)
         die("chdir to the working directory");
 
     /* Last: from here on even we cannot mount, unshare, ptrace... */
@@ -336,6 +429,6 @@ void box_child(const child_args *a)
     if (pid < 0)
         die("fork the program");
     if (pid == 0)
-        run_program(a);
+        run_program();
     init_loop(pid);
 }

@@ -181,11 +181,37 @@ static void read_status(step *st)
     st->msg_len += (size_t)n;
 }
 
-/* Clones the box's init into the slot's network namespace and cgroup. */
-static int spawn(step *st, char *err, size_t errlen)
+static void reap(int pidfd)
 {
-    box_slot *s = st->slot;
+    siginfo_t si;
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
+}
+
+void warm_discard(warm_box *w)
+{
+    if (w->pidfd >= 0)
+        reap(w->pidfd);
+    close_fd(&w->pidfd);
+    close_fd(&w->sync_w);
+    close_fd(&w->in_w);
+    close_fd(&w->out_r);
+    close_fd(&w->err_r);
+    close_fd(&w->status_r);
+    cg_run_destroy(&w->cg);
+}
+
+/* Clones the box's init into the slot's network namespace and a fresh run
+ * cgroup, writes its id maps, and leaves it waiting for a spec. */
+int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
+{
     box_pool *p = s->pool;
+    *w =
+        (warm_box){.pidfd = -1, .sync_w = -1, .in_w = -1, .out_r = -1, .err_r = -1, .status_r = -1};
+    if (cg_run_create(&p->cg, s->index, &w->cg, err, errlen) < 0) {
+        cg_run_destroy(&w->cg);
+        return -1;
+    }
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1},
         status[2] = {-1, -1};
     int rc = -1;
@@ -197,8 +223,6 @@ static int spawn(step *st, char *err, size_t errlen)
     child_args a = {
         .pool = p,
         .slot = s,
-        .spec = st->spec,
-        .limits = &st->lim,
         .sync_fd = sync[0],
         .status_fd = status[1],
         .in_fd = in[0],
@@ -208,12 +232,12 @@ static int spawn(step *st, char *err, size_t errlen)
     struct clone_args ca = {
         .flags =
             CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD,
-        .pidfd = (uint64_t)(uintptr_t)&st->pidfd,
+        .pidfd = (uint64_t)(uintptr_t)&w->pidfd,
         .exit_signal = SIGCHLD,
     };
-    if (p->cg.version == 2 && st->cg.dir_fd >= 0) {
+    if (p->cg.version == 2 && w->cg.dir_fd >= 0) {
         ca.flags |= CLONE_INTO_CGROUP;
-        ca.cgroup = (uint64_t)st->cg.dir_fd;
+        ca.cgroup = (uint64_t)w->cg.dir_fd;
     }
     /* The child joins the slot's network namespace by being cloned from a
      * thread that stands in it for the moment: once in its own user
@@ -235,7 +259,7 @@ static int spawn(step *st, char *err, size_t errlen)
         box_fail(err, errlen, "clone3:");
         goto out;
     }
-    st->pid = pid;
+    w->pid = pid;
 
     /* Inside root maps to a second host uid of the slot's own: the kernel
      * refuses to create files (EOVERFLOW) for an unmapped fsuid, and the
@@ -243,23 +267,21 @@ static int spawn(step *st, char *err, size_t errlen)
     char map[96];
     snprintf(map, sizeof map, "0 %u 1\n%d %u 1\n", (unsigned)(p->first_uid + p->nslots + s->index),
              BOX_INSIDE_UID, (unsigned)s->uid);
-    if ((ca.flags & CLONE_INTO_CGROUP) == 0 && cg_run_attach(&st->cg, pid, err, errlen) < 0)
+    if ((ca.flags & CLONE_INTO_CGROUP) == 0 && cg_run_attach(&w->cg, pid, err, errlen) < 0)
         goto out;
     if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
         box_fail(err, errlen, "cannot write the box's id maps:");
         goto out;
     }
     if (write(sync[1], "g", 1) != 1) {
-        box_fail(err, errlen, "cannot start the box:");
+        box_fail(err, errlen, "cannot start the box's init:");
         goto out;
     }
-    st->in_w = steal_fd(&in[1]);
-    st->out_r = steal_fd(&out[0]);
-    st->err_r = steal_fd(&errp[0]);
-    st->status_r = steal_fd(&status[0]);
-    fcntl(st->in_w, F_SETFL, O_NONBLOCK);
-    fcntl(st->out_r, F_SETFL, O_NONBLOCK);
-    fcntl(st->err_r, F_SETFL, O_NONBLOCK);
+    w->sync_w = steal_fd(&sync[1]);
+    w->in_w = steal_fd(&in[1]);
+    w->out_r = steal_fd(&out[0]);
+    w->err_r = steal_fd(&errp[0]);
+    w->status_r = steal_fd(&status[0]);
     rc = 0;
 out:
     for (int i = 0; i < 2; i++) {
@@ -269,7 +291,47 @@ out:
         close_fd(&sync[i]);
         close_fd(&status[i]);
     }
+    if (rc < 0)
+        warm_discard(w);
     return rc;
+}
+
+/* Hands the step to a parked init: limits into its cgroup, spec down the
+ * pipe. The step owns the init's fds and cgroup from here, on every path. */
+static int launch(step *st, warm_box *w, char *err, size_t errlen)
+{
+    st->cg = w->cg;
+    st->pid = w->pid;
+    st->pidfd = steal_fd(&w->pidfd);
+    st->in_w = steal_fd(&w->in_w);
+    st->out_r = steal_fd(&w->out_r);
+    st->err_r = steal_fd(&w->err_r);
+    st->status_r = steal_fd(&w->status_r);
+    _cleanup_close_ int sync_w = steal_fd(&w->sync_w);
+    _cleanup_free_ char *blob = NULL;
+    size_t len;
+    if (cg_run_set_limits(&st->cg, &st->lim, err, errlen) < 0 ||
+        box_spec_encode(st->spec, &st->lim, &blob, &len, err, errlen) < 0)
+        return -1;
+    cg_run_start(&st->cg);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(sync_w, blob + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* The init died while parked: its status pipe says why. */
+            child_msg m;
+            if (read(st->status_r, &m, sizeof m) == (ssize_t)sizeof m && m.kind == 'E')
+                return box_fail(err, errlen, "box setup failed at %.120s: %s", m.what,
+                                strerrordesc_np(m.value));
+            return box_fail(err, errlen, "cannot start the box:");
+        }
+        off += (size_t)n;
+    }
+    fcntl(st->in_w, F_SETFL, O_NONBLOCK);
+    fcntl(st->out_r, F_SETFL, O_NONBLOCK);
+    fcntl(st->err_r, F_SETFL, O_NONBLOCK);
+    return 0;
 }
 
 /* The poll loop: until the init is reaped and both output pipes are closed. */
@@ -372,7 +434,8 @@ static void classify(step *st, uint64_t oom_kills)
             res->exit_code = WEXITSTATUS(ws);
         else if (WIFSIGNALED(ws))
             res->signal = WTERMSIG(ws);
-    }
+    } else if (st->killed)
+        res->signal = SIGKILL; /* ours: the init died before it could report */
     if (!st->timeout && res->cpu_ms > st->lim.cpu_ms)
         st->timeout = BOX_LIMIT_CPU;
 
@@ -425,22 +488,36 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
         snprintf(res->message, sizeof res->message, "box_exec: argv and envp are required");
         return -1;
     }
-    if (s->work_fd < 0) {
+    if (!s->busy) {
         res->status = BOX_INTERNAL_ERROR;
         snprintf(res->message, sizeof res->message, "box_exec: slot is not acquired");
         return -1;
     }
 
+    /* A parked init if the warmer made one for this lease, else one now. */
+    warm_box w;
+    box_pool *p = s->pool;
+    pthread_mutex_lock(&p->mu);
+    while (s->warming)
+        pthread_cond_wait(&p->cv, &p->mu);
+    bool warm = s->warm_ready;
+    if (warm)
+        w = s->warm;
+    s->warm_ready = false;
+    pthread_mutex_unlock(&p->mu);
+    if (!warm && warm_spawn(s, &w, res->message, sizeof res->message) < 0) {
+        res->status = BOX_INTERNAL_ERROR;
+        return -1;
+    }
     uint64_t start = now_ms();
-    if (cg_run_create(&s->pool->cg, s->index, &st.lim, &st.cg, res->message, sizeof res->message) <
-            0 ||
-        spawn(&st, res->message, sizeof res->message) < 0) {
-        if (st.pidfd >= 0) {
-            syscall(SYS_pidfd_send_signal, st.pidfd, SIGKILL, NULL, 0);
-            siginfo_t si;
-            waitid((idtype_t)P_PIDFD, (id_t)st.pidfd, &si, WEXITED);
-        }
+    if (launch(&st, &w, res->message, sizeof res->message) < 0) {
+        if (st.pidfd >= 0)
+            reap(st.pidfd);
         close_fd(&st.pidfd);
+        close_fd(&st.in_w);
+        close_fd(&st.out_r);
+        close_fd(&st.err_r);
+        close_fd(&st.status_r);
         cg_run_destroy(&st.cg);
         res->status = BOX_INTERNAL_ERROR;
         return -1;

@@ -158,14 +158,27 @@ int fs_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
     return openat(dirfd, path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
+/* Mount options for a workspace of the given size. Inodes scale with the
+ * size, so that "fill the inodes" ends at a cap too. */
+static void workspace_opts(uint64_t bytes, char *opts, size_t len)
+{
+    uint64_t inodes = bytes / 8192;
+    inodes = inodes < 1024 ? 1024 : inodes > 65536 ? 65536 : inodes;
+    snprintf(opts, len, "size=%" PRIu64 ",nr_inodes=%" PRIu64 ",mode=0755", bytes, inodes);
+}
+
+int fs_workspace_resize(const char *dir, uint64_t bytes)
+{
+    char opts[128];
+    workspace_opts(bytes, opts, sizeof opts);
+    return mount(NULL, dir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, opts);
+}
+
 int fs_workspace_mount(const char *dir, uint64_t bytes, uid_t uid, int *dirfd, char *err,
                        size_t errlen)
 {
-    /* Inodes scale with the size so that "fill the inodes" ends at a cap too. */
-    uint64_t inodes = bytes / 8192;
-    inodes = inodes < 1024 ? 1024 : inodes > 65536 ? 65536 : inodes;
     char opts[128];
-    snprintf(opts, sizeof opts, "size=%" PRIu64 ",nr_inodes=%" PRIu64 ",mode=0755", bytes, inodes);
+    workspace_opts(bytes, opts, sizeof opts);
     if (mount("xxx-box", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
         return box_fail(err, errlen, "cannot mount the workspace at %s:", dir);
     *dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -33,6 +33,7 @@ typedef struct cg_run {
     int cpu_fd;                  /* cpuacct.usage (ns) or cpu.stat (usage_usec) */
     int dir_fd;                  /* v2: directory, for CLONE_INTO_CGROUP */
     uint64_t oom_before;
+    uint64_t cpu_base; /* ns used before the step started (the init's set-up) */
 } cg_run;
 
 /* Finds a usable cgroup layout; -1 when memory and pids cannot be limited. */
@@ -47,9 +48,14 @@ int cg_slot_setup(const cg_host *h, unsigned slot, char *err, size_t errlen);
 /* Kills what a crashed instance left in our hierarchy and removes it. */
 void cg_cleanup_stale(const cg_host *h);
 
-/* Makes the run's cgroup under the slot and writes its limits. */
-int cg_run_create(const cg_host *h, unsigned slot, const box_limits *l, cg_run *r, char *err,
-                  size_t errlen);
+/* Makes the run's cgroup under the slot (no limits yet). */
+int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t errlen);
+
+/* Writes the step's memory and process limits into the run's cgroup. */
+int cg_run_set_limits(cg_run *r, const box_limits *l, char *err, size_t errlen);
+
+/* Marks the start of the step: CPU and peak memory count from here. */
+void cg_run_start(cg_run *r);
 
 /* Moves pid into the run's cgroup in every hierarchy (v1, or v2 without CLONE_INTO_CGROUP). */
 int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen);
@@ -107,6 +113,9 @@ int fs_plan_build(root_plan *plan, const char *const *etc, char *err, size_t err
 int fs_workspace_mount(const char *dir, uint64_t bytes, uid_t uid, int *dirfd, char *err,
                        size_t errlen);
 
+/* Changes a mounted workspace's size (a tmpfs remount, seen by every bind of it). */
+int fs_workspace_resize(const char *dir, uint64_t bytes);
+
 /* Detaches the workspace tmpfs (its pages are freed with it). */
 void fs_workspace_umount(const char *dir, int *dirfd);
 
@@ -121,6 +130,23 @@ void fs_umount_below(const char *prefix);
 
 /* ---- pool and slots (pool.c) ----------------------------------------- */
 
+/* A box's init, cloned ahead of time into its namespaces and cgroup, parked
+ * until it receives a step's spec. Moving a task into a cgroup v1 waits for
+ * an RCU grace period (percpu_down_write on cgroup_threadgroup_rwsem):
+ * measured here at 5 to 15 ms, more than everything else a box costs. So
+ * the pool's warmer thread does it while the slot is free. */
+typedef struct warm_box {
+    pid_t pid;
+    int pidfd, sync_w, in_w, out_r, err_r, status_r;
+    cg_run cg;
+} warm_box;
+
+/* Clones a parked init for the slot; -1 on error. */
+int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen);
+
+/* Kills a parked init and frees what it holds. */
+void warm_discard(warm_box *w);
+
 struct box_slot {
     box_pool *pool;
     unsigned index;
@@ -129,7 +155,12 @@ struct box_slot {
     int cancel_fd; /* eventfd that wakes box_exec on box_cancel */
     atomic_bool cancelled;
     bool busy;
-    int work_fd; /* workspace root while leased */
+    bool warming;     /* the warmer is making s->warm (pool mutex) */
+    bool warm_ready;  /* s->warm holds a parked init (pool mutex) */
+    bool warm_failed; /* the warmer failed here; retried after the next release */
+    warm_box warm;
+    uint64_t work_bytes; /* size the workspace is mounted with */
+    int work_fd;         /* the workspace's root (always mounted) */
     char dir[256];
     char work[256];
     char root[256];
@@ -140,7 +171,10 @@ struct box_pool {
     unsigned nslots;
     box_slot *slots;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* a slot came free, or a warm-up finished */
+    pthread_cond_t warm_cv; /* the warmer has work */
+    pthread_t warmer;
+    bool warmer_running, stopping;
     unsigned free;
     int host_netns_fd;
     int lock_fd;
@@ -160,9 +194,7 @@ struct box_pool {
 typedef struct child_args {
     const box_pool *pool;
     const box_slot *slot;
-    const box_spec *spec;
-    const box_limits *limits;
-    int sync_fd;   /* read: one byte when cgroups and id maps are in place */
+    int sync_fd;   /* read: 'g' once cgroup and id maps are set, then a spec (box_spec_encode) */
     int status_fd; /* write: a child_msg */
     int in_fd, out_fd, err_fd;
 } child_args;
@@ -173,7 +205,13 @@ typedef struct child_msg {
     char what[120];
 } child_msg;
 
-/* Builds the box and runs the program under a minimal init; never returns. */
+/* Serialises what the init needs of a step (argv, envp, cwd, limits) into
+ * a malloc'd blob for the sync pipe; -1 when it is too large. */
+int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t *len, char *err,
+                    size_t errlen);
+
+/* Waits for a spec, builds the box, runs the program under a minimal init;
+ * never returns. */
 __attribute__((noreturn)) void box_child(const child_args *a);
 
 #endif

@@ -86,6 +86,9 @@ static int read_int_file(const char *path, long *out)
 
 static void slot_close(box_slot *s)
 {
+    if (s->warm_ready)
+        warm_discard(&s->warm);
+    s->warm_ready = false;
     if (s->work_fd >= 0)
         fs_workspace_umount(s->work, &s->work_fd);
     cleanup_closep(&s->netns_fd);
@@ -120,7 +123,47 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     s->netns_fd = netns_create(err, errlen);
     if (s->netns_fd < 0)
         return -1;
+    s->work_bytes = p->max.tmpfs_bytes;
+    if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, errlen) < 0)
+        return -1;
     return cg_slot_setup(&p->cg, i, err, errlen);
+}
+
+/* The warmer: parks a ready init in every free slot that lacks one. */
+static void *warmer_main(void *arg)
+{
+    box_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stopping) {
+        box_slot *s = NULL;
+        for (unsigned i = 0; i < p->nslots && !s; i++) {
+            box_slot *c = &p->slots[i];
+            if (!c->busy && !c->warm_ready && !c->warm_failed && c->work_fd >= 0)
+                s = c;
+        }
+        if (!s) {
+            pthread_cond_wait(&p->warm_cv, &p->mu);
+            continue;
+        }
+        s->warming = true;
+        pthread_mutex_unlock(&p->mu);
+        warm_box w;
+        char err[256];
+        int rc = warm_spawn(s, &w, err, sizeof err);
+        if (rc < 0)
+            fprintf(stderr, "xxx: slot %u: cannot prepare a box ahead: %s\n", s->index, err);
+        pthread_mutex_lock(&p->mu);
+        s->warming = false;
+        if (rc == 0) {
+            s->warm = w;
+            s->warm_ready = true;
+        } else {
+            s->warm_failed = true; /* box_exec will build one and say why */
+        }
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
 }
 
 int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errlen)
@@ -187,6 +230,9 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
         box_fail(err, errlen, "cannot open the host network namespace:");
         goto fail;
     }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->warm_cv, NULL);
     p->slots = calloc(p->nslots, sizeof *p->slots);
     if (!p->slots) {
         box_fail(err, errlen, "out of memory");
@@ -197,9 +243,12 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
         if (slot_open(p, i, err, errlen) < 0)
             goto fail;
     }
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
     p->free = p->nslots;
+    if (pthread_create(&p->warmer, NULL, warmer_main, p) != 0) {
+        box_fail(err, errlen, "cannot start the warmer thread");
+        goto fail;
+    }
+    p->warmer_running = true;
     *out = steal_pointer(&p);
     return 0;
 fail:
@@ -211,14 +260,17 @@ void box_pool_close(box_pool *p)
 {
     if (!p)
         return;
+    if (p->warmer_running) {
+        pthread_mutex_lock(&p->mu);
+        p->stopping = true;
+        pthread_cond_broadcast(&p->warm_cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(p->warmer, NULL);
+    }
     if (p->slots) {
         for (unsigned i = 0; i < p->nslots; i++)
             slot_close(&p->slots[i]);
         cg_teardown(&p->cg, p->nslots);
-        if (p->free == p->nslots) {
-            pthread_mutex_destroy(&p->mu);
-            pthread_cond_destroy(&p->cv);
-        }
     }
     free(p->slots);
     free(p->filter.filter);
@@ -272,10 +324,13 @@ box_slot *box_acquire(box_pool *p, uint64_t tmpfs_bytes, int timeout_ms, char *e
         if (timeout_ms < 0)
             pthread_cond_wait(&p->cv, &p->mu);
     }
+    /* Prefer a slot with an init parked and ready. */
     box_slot *s = NULL;
-    for (unsigned i = 0; i < p->nslots && !s; i++)
-        if (!p->slots[i].busy)
-            s = &p->slots[i];
+    for (unsigned i = 0; i < p->nslots; i++) {
+        box_slot *c = &p->slots[i];
+        if (!c->busy && (!s || (c->warm_ready && !s->warm_ready)))
+            s = c;
+    }
     s->busy = true;
     p->free--;
     pthread_mutex_unlock(&p->mu);
@@ -287,14 +342,16 @@ box_slot *box_acquire(box_pool *p, uint64_t tmpfs_bytes, int timeout_ms, char *e
     }
     if (tmpfs_bytes == 0 || tmpfs_bytes > p->max.tmpfs_bytes)
         tmpfs_bytes = p->max.tmpfs_bytes;
-    if (fs_workspace_mount(s->work, tmpfs_bytes, s->uid, &s->work_fd, err, errlen) < 0) {
-        pthread_mutex_lock(&p->mu);
-        s->busy = false;
-        p->free++;
-        pthread_cond_signal(&p->cv);
-        pthread_mutex_unlock(&p->mu);
+    int rc = 0;
+    if (s->work_fd < 0) /* a failed release left it unmounted */
+        rc = fs_workspace_mount(s->work, tmpfs_bytes, s->uid, &s->work_fd, err, errlen);
+    else if (tmpfs_bytes != s->work_bytes && fs_workspace_resize(s->work, tmpfs_bytes) < 0)
+        rc = box_fail(err, errlen, "cannot resize the workspace:");
+    if (rc < 0) {
+        box_release(s);
         return NULL;
     }
+    s->work_bytes = tmpfs_bytes;
     return s;
 }
 
@@ -306,12 +363,28 @@ unsigned box_slot_index(const box_slot *s)
 void box_release(box_slot *s)
 {
     box_pool *p = s->pool;
-    /* box_exec leaves no process behind; the workspace goes in one detach. */
+    /* An init parked for this lease saw its workspace: it cannot serve the next. */
+    pthread_mutex_lock(&p->mu);
+    while (s->warming)
+        pthread_cond_wait(&p->cv, &p->mu);
+    bool discard = s->warm_ready;
+    s->warm_ready = false;
+    pthread_mutex_unlock(&p->mu);
+    if (discard)
+        warm_discard(&s->warm);
+    /* box_exec leaves no process behind; the workspace goes in one detach,
+     * and the next lease's is mounted now, off its request path. */
     fs_workspace_umount(s->work, &s->work_fd);
+    char err[256];
+    s->work_bytes = p->max.tmpfs_bytes;
+    if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, sizeof err) < 0)
+        fprintf(stderr, "xxx: slot %u: %s\n", s->index, err);
     pthread_mutex_lock(&p->mu);
     s->busy = false;
+    s->warm_failed = false;
     p->free++;
-    pthread_cond_signal(&p->cv);
+    pthread_cond_broadcast(&p->cv);
+    pthread_cond_signal(&p->warm_cv);
     pthread_mutex_unlock(&p->mu);
 }
 
