@@ -336,6 +336,15 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The init dies with the thread that cloned it (the warmer or box_exec's),
+ * and the pid namespace with the init, so a crashed server leaves no box
+ * running. Every credential change clears the setting: call again after. */
+static void die_with_parent(void)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        die("pdeathsig");
+}
+
 __attribute__((noreturn)) static void run_program(void)
 {
     close(STATUS_FD);
@@ -376,9 +385,7 @@ __attribute__((noreturn)) static void init_loop(pid_t program)
 void box_child(const child_args *a)
 {
     status_fd = a->status_fd;
-    /* Dies with the supervisor thread, even between here and execve. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        die("pdeathsig");
+    die_with_parent();
     reset_signals();
 
     char go;
@@ -390,6 +397,7 @@ void box_child(const child_args *a)
      * namespace stay. */
     if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0)
         die("become inside root");
+    die_with_parent(); /* a credential change cleared it */
 
     /* The cgroup namespace is rooted where the parent just put us. */
     if (unshare(CLONE_NEWCGROUP) < 0)
@@ -413,6 +421,7 @@ void box_child(const child_args *a)
         die("close_range");
 
     drop_privileges(a);
+    die_with_parent();
     set_limits(&spec.limits);
     if (setsid() < 0)
         die("setsid");

@@ -236,7 +236,7 @@ static int cmd_run(int argc, char **argv)
     box_result res;
     box_exec(s, &spec, &res);
     json_t *j = json_pack(
-        "{s:s, s:s?, s:i, s:s?, s:I, s:I, s:I, s:o, s:o, s:b, s:b}", "status",
+        "{s:s, s:s*, s:i, s:s?, s:I, s:I, s:I, s:o, s:o, s:b, s:b}", "status",
         box_status_name(res.status), "limit",
         res.status == BOX_TIMEOUT ? (res.limit == BOX_LIMIT_CPU ? "cpu" : "wall") : NULL,
         "exit_code", res.exit_code, "signal", res.signal ? box_signal_name(res.signal) : NULL,
