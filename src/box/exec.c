@@ -513,26 +513,20 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
     if (launch(&st, &w, res->message, sizeof res->message) < 0) {
         if (st.pidfd >= 0)
             reap(st.pidfd);
-        close_fd(&st.pidfd);
-        close_fd(&st.in_w);
-        close_fd(&st.out_r);
-        close_fd(&st.err_r);
-        close_fd(&st.status_r);
-        cg_run_destroy(&st.cg);
         res->status = BOX_INTERNAL_ERROR;
-        return -1;
+    } else {
+        supervise(&st, start);
+        res->wall_ms = now_ms() - start;
+        if (!st.exited) { /* poll failed: do not leave the box behind */
+            kill_box(&st);
+            siginfo_t si;
+            waitid((idtype_t)P_PIDFD, (id_t)st.pidfd, &si, WEXITED);
+        }
+        res->cpu_ms = cg_run_cpu_ns(&st.cg) / 1000000ULL;
+        uint64_t oom = 0;
+        cg_run_memory(&st.cg, &res->memory_bytes, &oom);
+        classify(&st, oom);
     }
-    supervise(&st, start);
-    res->wall_ms = now_ms() - start;
-    if (!st.exited) { /* poll failed: do not leave the box behind */
-        kill_box(&st);
-        siginfo_t si;
-        waitid((idtype_t)P_PIDFD, (id_t)st.pidfd, &si, WEXITED);
-    }
-    res->cpu_ms = cg_run_cpu_ns(&st.cg) / 1000000ULL;
-    uint64_t oom = 0;
-    cg_run_memory(&st.cg, &res->memory_bytes, &oom);
-    classify(&st, oom);
     cg_run_destroy(&st.cg);
     close_fd(&st.pidfd);
     close_fd(&st.in_w);
