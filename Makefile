@@ -92,8 +92,9 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(wildcard src/*/*.[ch] tests/*/*.[ch] tests/*/progs/*.c)
 
-bench: all $(BUILD)/bench/box_bench
+bench: all $(BUILD)/bench/box_bench $(BUILD)/bench/service_load
 	bash bench/box_bench.sh $(BUILD)
+	bash bench/service_bench.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

@@ -41,7 +41,9 @@ typedef struct box_limits {
 
 typedef struct box_config {
     unsigned slots;          /* 0: one per core, at least 2 */
-    uid_t first_uid;         /* slot i runs as host uid first_uid + i; 0: 60000 */
+    uid_t first_uid;         /* 0: 60000. Slot i's box user is host uid first_uid + i, its
+                                init builds the root as first_uid + slots + i: reserve
+                                2 x slots uids no one else uses */
     const char *state_dir;   /* host directory for slot mounts; NULL: /run/xxx */
     const char *cgroup_name; /* cgroup directory under each hierarchy; NULL: "xxx" */
     const char *const *etc;  /* /etc entries bound read-only; NULL: box_default_etc */

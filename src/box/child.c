@@ -382,9 +382,32 @@ __attribute__((noreturn)) static void init_loop(pid_t program)
     }
 }
 
+/* A parked init is a copy of a multi-threaded server: it holds every fd
+ * the server had when it was cloned, among them the pipes of other boxes.
+ * Keep only our own, or another box never sees EOF on its stdin/stdout. */
+static void close_foreign_fds(const child_args *a)
+{
+    int keep[5] = {a->sync_fd, a->status_fd, a->in_fd, a->out_fd, a->err_fd};
+    for (int i = 1; i < 5; i++)
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    unsigned from = 3;
+    for (int i = 0; i < 5; i++) {
+        if ((unsigned)keep[i] > from)
+            syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+        if ((unsigned)keep[i] + 1 > from)
+            from = (unsigned)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+}
+
 void box_child(const child_args *a)
 {
     status_fd = a->status_fd;
+    close_foreign_fds(a);
     die_with_parent();
     reset_signals();
 

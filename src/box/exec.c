@@ -344,10 +344,21 @@ static void supervise(step *st, uint64_t start)
     if (st->stdin_left == 0 && st->live_in < 0)
         close_fd(&st->in_w);
 
+    uint64_t drain_until = 0;
     while (!st->exited || st->out_r >= 0 || st->err_r >= 0 || st->status_r >= 0) {
         if (atomic_load(&s->cancelled))
             kill_box(st);
         uint64_t now = now_ms();
+        /* Once the init is gone the box's pipes close with it; should a
+         * write end have leaked anywhere, do not wait for it forever. */
+        if (st->exited && !drain_until)
+            drain_until = now + 2000;
+        if (drain_until && now >= drain_until) {
+            close_fd(&st->out_r);
+            close_fd(&st->err_r);
+            close_fd(&st->status_r);
+            break;
+        }
         if (!st->killed && now >= deadline) {
             st->timeout = BOX_LIMIT_WALL;
             kill_box(st);

@@ -174,6 +174,11 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
                         "boxes need root (namespaces, cgroups, per-slot uids): run xxxd as root");
     /* A closed client connection must be an error value, never a signal. */
     signal(SIGPIPE, SIG_IGN);
+    /* A daemon started with stdio closed would get box pipes as fds 0-2,
+     * which the init's dup2 onto 0-2 would then clobber. */
+    for (int fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+            return box_fail(err, errlen, "cannot open /dev/null for fd %d:", fd);
 
     _cleanup_free_ box_pool *p = calloc(1, sizeof *p);
     if (!p)

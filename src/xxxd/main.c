@@ -1,5 +1,6 @@
-/* main.c — xxxd: the xxx server and its box tool. */
+/* main.c — xxxd: the xxx server (default, or `serve`) and its box tool (`box`). */
 #include "xxxd/box_cmd.h"
+#include "xxxd/serve.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "box") == 0)
         return box_cmd_main(argc - 1, argv + 1);
-    fprintf(stderr, "usage: xxxd box run|check ...\n");
-    return 2;
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        return serve_main(argc - 1, argv + 1);
+    return serve_main(argc, argv);
 }

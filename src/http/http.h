@@ -1,0 +1,119 @@
+/* http.h — the HTTP API of xxxd on libmicrohttpd: routes, JSON, SSE.
+ *
+ * Routes (README "API"): GET /health, GET /api/repl/languages,
+ * POST /api/repl/execute, POST /api/repl/execute/stream (SSE),
+ * POST /api/containers/create, POST /api/containers/create/stream (SSE),
+ * GET /api/containers/list, DELETE /api/containers/{id}. Every error is
+ * {"error": {"code", "message"}} with its status.
+ *
+ * Threads: libmicrohttpd's own polling thread(s) (epoll) run every
+ * callback; nothing there blocks. A request waiting for its run is
+ * suspended (MHD_suspend_connection) and resumed by the run's observer on a
+ * worker thread; a stream's bytes wait in a per-request buffer filled by
+ * the worker and drained by the connection as fast as the client reads, so
+ * a slow reader holds its own bytes and nothing else. Those bytes are
+ * bounded per stream and over all streams (stream_buffer, stream_budget): a
+ * client that falls further behind has its run cancelled and is told so in
+ * an "error" event; one that stops reading altogether is dropped after the
+ * idle timeout. A heartbeat thread sends an SSE comment to idle streams every
+ * heartbeat_ms so a vanished client is noticed and its run cancelled.
+ *
+ * The api_* functions are the pure parts (parsing and JSON building), used
+ * by the server and by tests. */
+#ifndef XXX_HTTP_H
+#define XXX_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/bytebuf.h"
+#include "run/run.h"
+#include "runtime/runtime.h"
+
+typedef struct http_config {
+    const char *host; /* numeric address or name to bind; NULL: 127.0.0.1 */
+    uint16_t port;    /* 0: any free port (see http_port) */
+    size_t max_body;  /* request bodies above it get 413 */
+    unsigned threads; /* polling threads; 0: 1 */
+    unsigned max_connections;
+    unsigned idle_timeout_s; /* an idle connection is closed after it */
+    unsigned heartbeat_ms;   /* SSE keep-alive comment period; 0: 1000 */
+    size_t stream_buffer;    /* unsent SSE bytes one stream may hold; 0: 8 MiB */
+    size_t stream_budget;    /* unsent SSE bytes all streams may hold; 0: 256 MiB */
+} http_config;
+
+typedef struct http_server http_server;
+
+/* Binds and starts serving. Returns 0, or -1 with err. */
+int http_start(const http_config *cfg, run_engine *engine, const runtime_set *runtimes,
+               http_server **out, char *err, size_t errlen);
+
+/* Returns the port the server listens on. */
+uint16_t http_port(const http_server *s);
+
+/* Stops accepting connections; requests that still arrive get 503. */
+void http_quiesce(http_server *s);
+
+/* Returns when no request is in flight or at deadline_ms (CLOCK_MONOTONIC
+ * ms); returns the number still in flight. */
+size_t http_wait_idle(http_server *s, uint64_t deadline_ms);
+
+/* Stops the server and frees it (requests still open are cut). */
+void http_stop(http_server *s);
+
+/* ---- pure parts ---- */
+
+/* An error answer: HTTP status, a stable code ("invalid_json", ...), a sentence. */
+typedef struct api_error {
+    unsigned status;
+    const char *code;
+    char message[512];
+} api_error;
+
+/* Parses a POST /api/repl/execute body into *req (zeroed on failure).
+ * Returns 0, or -1 with *e filled (400 and why). */
+int api_parse_execute(const char *body, size_t len, const runtime_set *rts, run_request *req,
+                      api_error *e);
+
+/* Parses a POST /api/containers/create body ({image, command, stdin?, limits?}). */
+int api_parse_container(const char *body, size_t len, const runtime_set *rts, run_request *req,
+                        api_error *e);
+
+/* What api_result_json puts in. */
+enum {
+    API_OUTPUT = 1,    /* result/stdout/stderr (buffered answers, not SSE) */
+    API_CONTAINER = 2, /* the container API's id/message/output */
+};
+
+/* Builds the answer for a finished run. */
+json_t *api_result_json(const char *id, const runtime *rt, const run_result *res, int flags);
+
+/* Builds {"languages": [...], "runtimes": [...]}. */
+json_t *api_languages_json(const runtime_set *rts);
+
+/* Builds {"error": {"code", "message"}}. */
+json_t *api_error_json(const api_error *e);
+
+/* Sets obj[key] to data as a JSON string; when data is not UTF-8, the
+ * string has U+FFFD for each bad sequence and obj[key + "_base64"] holds
+ * the exact bytes. Returns 0 or -1 (ENOMEM). */
+int api_set_output(json_t *obj, const char *key, const char *data, size_t len);
+
+/* The SSE side of one streamed run: event ids and, per stream, the bytes
+ * of a UTF-8 sequence cut at a chunk boundary, held for the next chunk. */
+typedef struct api_sse {
+    uint64_t next_id;
+    char carry[2][4];
+    size_t ncarry[2];
+} api_sse;
+
+/* Appends the events for one output chunk: "stdout"/"stderr" with the text,
+ * or "stdout_base64"/"stderr_base64" when the chunk is not SSE-safe text. */
+int api_sse_output(api_sse *s, bytebuf *out, box_stream stream, const char *data, size_t len);
+
+/* Appends what is still held, then "result" with result (compact JSON) and "done". */
+int api_sse_finish(api_sse *s, bytebuf *out, json_t *result);
+
+#endif

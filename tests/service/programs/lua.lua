@@ -1,0 +1,5 @@
+local line = io.read("l")
+local f = assert(io.open("data.txt"))
+local data = f:read("l")
+f:close()
+print(line .. "|" .. arg[1] .. "|" .. arg[2] .. "|" .. data)
