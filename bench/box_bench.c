@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,20 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time so far of this process (supervisor, warmer) and of every child
+ * it reaped (the boxes' inits, which reaped their programs), in ms. */
+static double own_cpu_ms(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    double us = 0;
+    const struct timeval *tv[] = {&self.ru_utime, &self.ru_stime, &kids.ru_utime, &kids.ru_stime};
+    for (int i = 0; i < 4; i++)
+        us += (double)tv[i]->tv_sec * 1e6 + (double)tv[i]->tv_usec;
+    return us / 1000.0;
 }
 
 static int cmp(const void *a, const void *b)
@@ -99,18 +114,25 @@ int main(int argc, char **argv)
     struct timespec idle = {0, 40 * 1000000L}; /* time for the warmer to park a new init */
     bare(cmd);
     boxed(pool, cmd);
+    double cpu_bare = 0, cpu_box = 0;
     for (int i = 0; i < n; i++) {
         nanosleep(&idle, NULL);
+        double c0 = own_cpu_ms();
         b[i] = bare(cmd);
-        nanosleep(&idle, NULL);
+        double c1 = own_cpu_ms();
         x[i] = boxed(pool, cmd);
+        /* The warmer parks the next init after release: count it too. */
+        nanosleep(&idle, NULL);
+        double c2 = own_cpu_ms();
+        cpu_bare += c1 - c0;
+        cpu_box += c2 - c1;
     }
     double bm = pct(b, n, 0.5), b90 = pct(b, n, 0.9), xm = pct(x, n, 0.5), x90 = pct(x, n, 0.9);
     printf("| `");
     for (char **a = cmd; *a; a++)
         printf("%s%s", a == cmd ? "" : " ", *a);
-    printf("` | %d | %.2f | %.2f | %.2f | %.2f | +%.2f | %.2fx |\n", n, bm, b90, xm, x90, xm - bm,
-           xm / bm);
+    printf("` | %d | %.2f | %.2f | %.2f | %.2f | +%.2f | %.2fx | %.1f | %.1f |\n", n, bm, b90, xm,
+           x90, xm - bm, xm / bm, cpu_bare / n, cpu_box / n);
     box_pool_close(pool);
     free(b);
     free(x);

@@ -13,8 +13,8 @@ ms() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m/1e6}'; }
 
 {
-  echo "| command | runs | bare median ms | bare p90 | boxed median ms | boxed p90 | added | ratio |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| command | runs | bare median ms | bare p90 | boxed median ms | boxed p90 | added | ratio | CPU ms/run bare | CPU ms/run boxed |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   "$build/bench/box_bench" "$n" /bin/true
   "$build/bench/box_bench" "$((n / 4))" /usr/bin/python3 -c 'print(1)'
 } >"$out"
@@ -26,10 +26,15 @@ section=$(cat <<MD
 <!-- box:begin -->
 ## Box
 
-Warm slot: \`box_exec\` in a slot already leased (namespaces made per run,
-network namespace, cgroup parent and seccomp program made once), against
-fork + execve + wait of the same command, interleaved, after one warm-up run
-of each. Target: a warm slot adds no more than 3 ms.
+Warm slot: one request on an idle pool (\`box_acquire\` + \`box_exec\`,
+40 ms apart, so the warmer thread has parked a ready init in the slot: its
+namespaces, cgroup, id maps and root are made before the request comes),
+against fork + execve + wait of the same command, interleaved. Target: a
+warm slot adds no more than 3 ms. The CPU columns are the mean CPU time per run of
+the benchmark process and the children it reaped (getrusage): for the boxed
+run, the supervisor, the warmer parking the next init, the init and the
+program; kernel work done in kernel threads (cgroup and namespace teardown)
+is not in it.
 
 $(cat "$out")
 
