@@ -3,6 +3,7 @@
 #include "xxxd/box_cmd.h"
 
 #include "box/box.h"
+#include "codec/codec.h"
 #include "common/cleanup.h"
 
 #include <errno.h>
@@ -37,33 +38,13 @@ static const char usage[] =
     "  exits 0 when xxx can run boxes safely on this host.\n"
     "Both need root.\n";
 
-/* Returns a JSON string of the bytes, invalid UTF-8 replaced by U+FFFD. */
+/* Returns a JSON string of the bytes, ill-formed UTF-8 replaced by U+FFFD. */
 static json_t *bytes_json(const char *data, size_t len)
 {
-    json_t *s = json_stringn(data, len);
-    if (s)
-        return s;
-    _cleanup_free_ char *out = malloc(len * 3 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)data[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = n > 0 && i + n <= len;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = ((unsigned char)data[i + k] >> 6) == 2;
-        if (ok && json_stringn(data + i, n) == NULL)
-            ok = false; /* overlong or surrogate: jansson knows the rules */
-        if (ok) {
-            memcpy(out + o, data + i, n);
-            o += n;
-            i += n;
-        } else {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    return json_stringn(out, o);
+    size_t n;
+    bool lossy;
+    _cleanup_free_ char *text = codec_utf8_repair(data, len, &n, &lossy);
+    return text ? json_stringn(text, n) : NULL;
 }
 
 static int read_host_file(const char *path, char **data, size_t *len, mode_t *mode)
