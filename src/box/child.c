@@ -232,7 +232,8 @@ static void build_root(const child_args *a)
      * namespace cannot mknod), a private /dev/shm, the usual links. */
     at(p, sizeof p, root, "dev");
     mkdir_or_die(p, 0755);
-    if (mount("xxx-dev", p, "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755") < 0)
+    if (mount("xxx-dev", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=64k,nr_inodes=64,mode=0755") < 0)
         die("mount /dev");
     static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
     for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
@@ -253,7 +254,7 @@ static void build_root(const child_args *a)
     mkdir_or_die(p, 0755);
     bind_or_die(at(q, sizeof q, s->work, "shm"), p, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
     at(p, sizeof p, root, "dev");
-    if (mount(NULL, p, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL) < 0)
+    if (mount(NULL, p, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("remount /dev read-only");
 
     /* /proc for the new pid namespace, mounted while the host's /proc is
