@@ -34,7 +34,7 @@ PROG_SRCS := $(wildcard tests/*/progs/*.c)
 PROGS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
 BINS     := $(BUILD)/xxxd $(if $(CLI_OBJS),$(BUILD)/xxx)
 
-.PHONY: all setup run test check unit format format-check bench clean
+.PHONY: all setup run test test-cgroup2 check unit format format-check bench clean
 all: $(BINS) $(TESTS) $(PROGS)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -73,18 +73,24 @@ setup:
 run: setup all
 	./$(BUILD)/xxxd
 
-# Unit and end-to-end suites (need root: they build real boxes).
+# Unit and end-to-end suites (need root: they build real boxes). `make test`
+# also runs the box suites on a pure cgroup v2 guest (test-cgroup2).
 unit: all
 	@bash scripts/run-tests.sh $(BUILD)
 
 test: setup format-check
 	$(MAKE) all
 	bash scripts/run-tests.sh build
+	$(MAKE) test-cgroup2
 	$(MAKE) SAN=1 all
 	bash scripts/run-tests.sh build-san
 
 check: all
 	./$(BUILD)/xxxd box check
+
+# The box suites in a VM whose only cgroup mount is cgroup2 (needs root).
+test-cgroup2: all
+	bash scripts/cgroup2-vm.sh $(BUILD)
 
 format:
 	clang-format -i $(wildcard src/*/*.[ch] tests/*/*.[ch] tests/*/progs/*.c)
