@@ -141,8 +141,14 @@ mount -t devtmpfs dev $r/dev
 mkdir -p $r/dev/pts $r/dev/shm
 mount -t devpts devpts $r/dev/pts
 mount -t tmpfs -o mode=1777 shm $r/dev/shm
+case "$3" in
+/tmp/* | /run/*) mkdir -p /hold && mount --bind "$r$3" /hold ;;
+esac
 mount -t tmpfs -o mode=755 run $r/run
 mount -t tmpfs -o mode=1777 tmp $r/tmp
+# A checkout under /tmp or /run (CI clones anywhere) was set aside before
+# the fresh tmpfs hid it: put it back where it was.
+if [ -d /hold ]; then mkdir -p "$r$3" && mount --move /hold "$r$3"; fi
 ip link set lo up # the suites check that host ports are reachable from the host
 umount /proc /dev
 exec switch_root $r /bin/bash "$@"
