@@ -88,10 +88,12 @@ box (namespaces, cgroup, mounts, seccomp) and xxxd together.
 |---|---|---|---|---|---|---|---|
 $rows
 Targets (issue 3): at most 5 ms added to the median — measured $added ms;
-throughput within 85% of the CPU ceiling — best $best_pct%. The gap is the
-box's own start-up cost (see "Box": a warm slot adds about as much to
-\`python3 -c\` on its own) plus the extra CPU each boxed run burns, not HTTP:
-compare the "CPU ms/run" column with the bare $cpu_run ms.
+throughput within 85% of the CPU ceiling — best $best_pct% (missed). The
+gap is CPU, not waiting: compare the "CPU ms/run" column with the bare
+$cpu_run ms. A boxed run costs about 2 ms of CPU more than a bare one (see
+"Box", CPU columns: clone of the server process and its page faults, about
+thirty mounts, namespace and cgroup set-up and teardown), and xxxd plus the
+load generator, on the same two cores, take the rest.
 
 Measured $(date -u +%Y-%m-%d) on $cores cores ($(uname -r)), with
 \`bash bench/service_bench.sh\` (also run by \`make bench\`).
