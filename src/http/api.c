@@ -104,45 +104,15 @@ static int get_strv(json_t *v, const char *key, size_t max, bool nonempty, char 
     return 0;
 }
 
-/* Reads "limits": positive integers, in ms, MiB, count or bytes. */
+/* Reads "limits" of a request (runtime_limits_parse: the request's keys). */
 static int get_limits(json_t *obj, box_limits *l, api_error *e)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-        unsigned shift;
-    } keys[] = {
-        {"wall_ms", offsetof(box_limits, wall_ms), 0},
-        {"cpu_ms", offsetof(box_limits, cpu_ms), 0},
-        {"memory_mb", offsetof(box_limits, memory_bytes), 20},
-        {"processes", offsetof(box_limits, processes), 0},
-        {"output_bytes", offsetof(box_limits, output_bytes), 0},
-    };
     json_t *v = json_object_get(obj, "limits");
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_object(v))
-        return fail(e, "invalid_field", "field \"limits\" must be an object");
-    const char *key;
-    json_t *x;
-    json_object_foreach(v, key, x)
-    {
-        size_t k;
-        for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            if (strcmp(key, keys[k].key) == 0)
-                break;
-        if (k == sizeof keys / sizeof keys[0])
-            return fail(e, "invalid_field",
-                        "limits.%s is not a limit (known: wall_ms, cpu_ms, memory_mb, processes, "
-                        "output_bytes)",
-                        key);
-        if (!json_is_integer(x) || json_integer_value(x) <= 0)
-            return fail(e, "invalid_field", "limits.%s must be a positive integer", key);
-        uint64_t n = (uint64_t)json_integer_value(x);
-        if (n > (UINT64_MAX >> 21)) /* far above any maximum: capped below anyway */
-            n = UINT64_MAX >> 21;
-        *(uint64_t *)((char *)l + keys[k].off) = n << keys[k].shift;
-    }
+    char why[256];
+    if (runtime_limits_parse(v, false, l, why, sizeof why) < 0)
+        return fail(e, "invalid_field", "%s", why);
     return 0;
 }
 

@@ -107,41 +107,63 @@ static int parse_env(json_t *j, const char *origin, char ***out, char *err, size
     return 0;
 }
 
-/* Reads a limits object; sizes in MiB where the key says _mb. */
-static int parse_limits(json_t *j, const char *origin, const char *what, box_limits *l, char *err,
-                        size_t errlen)
+int runtime_limits_parse(json_t *j, bool all_keys, box_limits *l, char *why, size_t whylen)
 {
     static const struct {
         const char *key;
         size_t off;
-        uint64_t scale;
+        unsigned shift;
     } keys[] = {
-        {"wall_ms", offsetof(box_limits, wall_ms), 1},
-        {"cpu_ms", offsetof(box_limits, cpu_ms), 1},
-        {"memory_mb", offsetof(box_limits, memory_bytes), 1 << 20},
-        {"processes", offsetof(box_limits, processes), 1},
-        {"output_bytes", offsetof(box_limits, output_bytes), 1},
-        {"file_mb", offsetof(box_limits, file_bytes), 1 << 20},
-        {"tmpfs_mb", offsetof(box_limits, tmpfs_bytes), 1 << 20},
-        {"open_files", offsetof(box_limits, open_files), 1},
+        /* what a request may set first, then what only a runtime file may */
+        {"wall_ms", offsetof(box_limits, wall_ms), 0},
+        {"cpu_ms", offsetof(box_limits, cpu_ms), 0},
+        {"memory_mb", offsetof(box_limits, memory_bytes), 20},
+        {"processes", offsetof(box_limits, processes), 0},
+        {"output_bytes", offsetof(box_limits, output_bytes), 0},
+        {"file_mb", offsetof(box_limits, file_bytes), 20},
+        {"tmpfs_mb", offsetof(box_limits, tmpfs_bytes), 20},
+        {"open_files", offsetof(box_limits, open_files), 0},
     };
-    if (!json_is_object(j))
-        return fail(err, errlen, "%s: limits \"%s\" must be an object", origin, what);
+    size_t nkeys = all_keys ? sizeof keys / sizeof keys[0] : 5;
+    if (!json_is_object(j)) {
+        snprintf(why, whylen, "limits must be an object");
+        return -1;
+    }
     const char *key;
     json_t *val;
     json_object_foreach(j, key, val)
     {
         size_t k;
-        for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        for (k = 0; k < nkeys; k++)
             if (strcmp(key, keys[k].key) == 0)
                 break;
-        if (k == sizeof keys / sizeof keys[0])
-            return fail(err, errlen, "%s: limits \"%s\" has unknown key \"%s\"", origin, what, key);
-        if (!json_is_integer(val) || json_integer_value(val) <= 0)
-            return fail(err, errlen, "%s: limit %s.%s must be a positive integer", origin, what,
-                        key);
-        *(uint64_t *)((char *)l + keys[k].off) = (uint64_t)json_integer_value(val) * keys[k].scale;
+        if (k == nkeys) {
+            int n = snprintf(why, whylen, "limits.%s is not a limit (known:", key);
+            for (size_t i = 0; i < nkeys && n > 0 && (size_t)n < whylen; i++)
+                n += snprintf(why + n, whylen - (size_t)n, "%s %s", i ? "," : "", keys[i].key);
+            if (n > 0 && (size_t)n < whylen)
+                snprintf(why + n, whylen - (size_t)n, ")");
+            return -1;
+        }
+        if (!json_is_integer(val) || json_integer_value(val) <= 0) {
+            snprintf(why, whylen, "limits.%s must be a positive integer", key);
+            return -1;
+        }
+        uint64_t v = (uint64_t)json_integer_value(val);
+        if (v > (UINT64_MAX >> 21)) /* far above any maximum: capped by the pool anyway */
+            v = UINT64_MAX >> 21;
+        *(uint64_t *)((char *)l + keys[k].off) = v << keys[k].shift;
     }
+    return 0;
+}
+
+/* Reads the runtime file's compile or run limits. */
+static int parse_limits(json_t *j, const char *origin, const char *what, box_limits *l, char *err,
+                        size_t errlen)
+{
+    char why[256];
+    if (runtime_limits_parse(j, true, l, why, sizeof why) < 0)
+        return fail(err, errlen, "%s: %s %s", origin, what, why);
     return 0;
 }
 

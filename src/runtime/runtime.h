@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "box/box.h"
 
 /* How to pick the version out of the version command's output, regex-free:
@@ -57,6 +59,12 @@ typedef struct runtime_set {
     runtime **items; /* sorted by name */
     size_t n;
 } runtime_set;
+
+/* Reads a JSON limits object (positive integers; _ms, _mb, counts, bytes)
+ * into the fields it names. A request may set wall_ms, cpu_ms, memory_mb,
+ * processes and output_bytes; a runtime file (all_keys) also file_mb,
+ * tmpfs_mb and open_files. -1 with the reason in why. */
+int runtime_limits_parse(json_t *j, bool all_keys, box_limits *l, char *why, size_t whylen);
 
 /* Parses one definition from JSON text; origin names it in messages.
  * Returns 0, or -1 with a reason in err. */
