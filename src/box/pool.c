@@ -249,7 +249,16 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
             goto fail;
     }
     p->free = p->nslots;
-    if (pthread_create(&p->warmer, NULL, warmer_main, p) != 0) {
+    /* The warmer takes no signals (it inherits the mask it is created
+     * with): they are the server's to handle on its own threads, and a
+     * signal must not interrupt a half-made box. The inits it clones reset
+     * their mask before anything runs in them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int trc = pthread_create(&p->warmer, NULL, warmer_main, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (trc != 0) {
         box_fail(err, errlen, "cannot start the warmer thread");
         goto fail;
     }
