@@ -4,13 +4,8 @@
 set -u
 build=${BUILD:-build}
 xxxd="$build/xxxd"
-pass=0
-fail=0
-check() { # name, command...
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
+# shellcheck source=tests/box/lib.sh
+. "$(dirname "$0")/lib.sh"
 field() { jq -r "$1" <<<"$2"; }
 
 out=$("$xxxd" box run --stdin 'in put' -- /bin/sh -c 'cat; echo err >&2; exit 3')
@@ -50,5 +45,4 @@ out=$("$xxxd" box run --memory-mb nope -- /bin/true 2>&1)
 rc=$?
 check "a malformed limit is a usage error (exit 2)" test "$rc:$(grep -c 'wants a number' <<<"$out")" = "2:1"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

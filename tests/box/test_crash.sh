@@ -4,13 +4,8 @@
 set -u
 build=${BUILD:-build}
 xxxd="$build/xxxd"
-pass=0
-fail=0
-check() { # name, command...
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); echo "ok   $name"; else fail=$((fail + 1)); echo "FAIL $name"; fi
-}
+# shellcheck source=tests/box/lib.sh
+. "$(dirname "$0")/lib.sh"
 box_pids() { ps -eo uid=,pid= | awk '$1 >= 60000 && $1 < 61000 {print $2}'; }
 stale_cgroups() { find /sys/fs/cgroup -maxdepth 4 -path '*/xxx/slot-*/run' -type d 2>/dev/null; }
 
@@ -31,5 +26,4 @@ check "the next start runs boxes" grep -q '"stdout": "clean\\n"' <<<"$out"
 check "and removed every run cgroup the crash left" test -z "$(stale_cgroups)"
 check "and left no process behind" test -z "$(box_pids)"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

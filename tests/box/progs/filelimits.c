@@ -8,19 +8,10 @@
 
 int main(void)
 {
-    static char block[65536];
     signal(SIGXFSZ, SIG_IGN);
     int fd = open("big", O_CREAT | O_WRONLY | O_TRUNC, 0600);
-    long long total = 0;
     int err = 0;
-    for (;;) {
-        ssize_t n = write(fd, block, sizeof(block));
-        if (n < 0) {
-            err = errno;
-            break;
-        }
-        total += n;
-    }
+    long long total = write_until_refused(fd, &err);
     close(fd);
     unlink("big");
     sayf("fsize", "%s", errname(err));

@@ -14,23 +14,13 @@
 
 static void fill_file(const char *key, const char *path)
 {
-    static char block[64 * 1024];
-    memset(block, 'f', sizeof(block));
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
     if (fd < 0) {
         report(key, -1);
         return;
     }
-    long long total = 0;
     int err = 0;
-    for (;;) {
-        ssize_t n = write(fd, block, sizeof(block));
-        if (n < 0) {
-            err = errno;
-            break;
-        }
-        total += n;
-    }
+    long long total = write_until_refused(fd, &err);
     close(fd);
     unlink(path);
     sayf(key, "%s", errname(err));

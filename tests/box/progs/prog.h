@@ -53,4 +53,21 @@ static inline long report(const char *key, long rc)
     return rc;
 }
 
+/* Writes 64 KiB blocks to fd until a write fails; returns the bytes
+ * written and leaves the failing errno in *err. */
+static inline long long write_until_refused(int fd, int *err)
+{
+    static char block[64 * 1024];
+    memset(block, 'f', sizeof(block));
+    long long total = 0;
+    for (;;) {
+        ssize_t n = write(fd, block, sizeof(block));
+        if (n < 0) {
+            *err = errno;
+            return total;
+        }
+        total += n;
+    }
+}
+
 #endif
