@@ -1,5 +1,5 @@
 /* snoop PATH... — looks for the service's own files from inside the box:
- * each argument and a list of host places. Prints PATH=0 when it exists,
+ * each argument (the test names the places). Prints PATH=0 when it exists,
  * PATH=ERRNO otherwise, home_entries=... for /home, and the host name the
  * box sees (nodename=, etc_hostname=). */
 #include "prog.h"
@@ -16,19 +16,6 @@ static void look(const char *path)
 
 int main(int argc, char **argv)
 {
-    static const char *const places[] = {
-        "/root",          "/run",
-        "/var",           "/srv",
-        "/work",          "/mnt",
-        "/media",         "/boot",
-        "/opt",           "/etc/shadow",
-        "/etc/gshadow",   "/etc/sudoers",
-        "/etc/ssh",       "/etc/machine-id",
-        "/var/lib",       "/run/xxx",
-        "/sys/fs/cgroup", "/proc/1/root/etc/shadow",
-    };
-    for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
-        look(places[i]);
     for (int i = 1; i < argc; i++)
         look(argv[i]);
     DIR *d = opendir("/home");
