@@ -410,7 +410,9 @@ id=""
 for _ in $(seq 1 50); do
   get /api/containers/list
   id=$(jfield '.containers[0].id // empty')
-  [ -n "$id" ] && [ "$(jfield '.containers[0].state')" == running ] && break
+  # running, and past box_acquire (a worker takes the run, then the slot)
+  [ -n "$id" ] && [ "$(jfield '.containers[0].state')" == running ] &&
+    [ "$(jfield '.containers[0].slot | type')" == number ] && break
   sleep 0.1
 done
 check "list shows the running box" eq "$(jfield '.containers[0] | [.language, .state, .kind, (.slot | type)] | join(" ")')" "python running repl number"
