@@ -84,6 +84,19 @@ typedef struct box_result {
 /* Called from box_exec's thread for each chunk, in the order read per stream. */
 typedef void (*box_output_fn)(void *ctx, box_stream stream, const char *data, size_t len);
 
+/* Called from box_exec's thread with bytes the program wrote to its control
+ * socket (BOX_CTL_FD), after every byte of output it wrote before them;
+ * len 0 once: the program side closed it. */
+typedef void (*box_ctl_fn)(void *ctx, const char *data, size_t len);
+
+/* box_spec.flags */
+#define BOX_SPEC_CTL 1u         /* the program gets a control socket as fd BOX_CTL_FD */
+#define BOX_SPEC_STREAM_ONLY 2u /* output goes to on_output only: not kept, not capped */
+#define BOX_SPEC_NO_WALL 4u     /* no wall-clock limit: the caller ends it (box_cancel) */
+
+/* The program's end of the control socket, with BOX_SPEC_CTL. */
+#define BOX_CTL_FD 3
+
 typedef struct box_spec {
     const char *const *argv; /* argv[0]: absolute path, or a name looked up in envp's PATH */
     const char *const *envp; /* the whole environment; nothing else is inherited */
@@ -93,6 +106,8 @@ typedef struct box_spec {
     int stdin_fd; /* >= 0: forward this fd's bytes live instead (0 is a valid fd; set -1) */
     box_limits limits;
     box_output_fn on_output; /* optional */
+    box_ctl_fn on_ctl;       /* with BOX_SPEC_CTL */
+    unsigned flags;          /* BOX_SPEC_* */
     void *ctx;
 } box_spec;
 
@@ -155,6 +170,15 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res);
 
 /* Ends the slot's running step (if any) with BOX_CANCELLED; any thread. */
 void box_cancel(box_slot *s);
+
+/* Sends SIGINT to the running step's program (not to what it started);
+ * any thread. -1 when no step is running. */
+int box_interrupt(box_slot *s);
+
+/* Writes all of data to the running step's control socket (BOX_SPEC_CTL),
+ * waiting up to timeout_ms for room; any thread, one writer at a time. */
+int box_ctl_send(box_slot *s, const void *data, size_t len, int timeout_ms, char *err,
+                 size_t errlen);
 
 /* Kills everything left, wipes the workspace and returns the slot. */
 void box_release(box_slot *s);
