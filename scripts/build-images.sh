@@ -6,8 +6,9 @@
 #   scripts/build-images.sh [--push REGISTRY] [--runtimes DIR] [LANGUAGE...]
 #
 # For each language (default: every runtimes/*.json that names an "image"):
-# the Debian packages owning the programs its definition runs, plus their
-# installed dependencies (Depends, Pre-Depends, recursively), give the file
+# the Debian packages owning the programs its definition runs, what they
+# recommend (gcc: libc6-dev), and their installed dependencies (Depends,
+# Pre-Depends, recursively) give the file
 # list (docs, man pages and locales left out), with files under /usr its
 # environment names (LD_PRELOAD); then the /etc files the
 # native boxes bind, a passwd/group, and empty mount points (/box, /tmp,
@@ -73,14 +74,15 @@ def owner(path):
     return r.stdout.split(":")[0].split(",")[0].strip()
 
 installed = {}
-r = subprocess.run(["dpkg-query", "-W", "-f", "${Package}:${Architecture}\t${Status}\t${Depends}, ${Pre-Depends}\n"],
+recommends = {}
+r = subprocess.run(["dpkg-query", "-W", "-f", "${Package}:${Architecture}\t${Status}\t${Depends}, ${Pre-Depends}\t${Recommends}\n"],
                    capture_output=True, text=True, check=True)
 for line in r.stdout.splitlines():
-    name, status, deps = line.split("\t")
+    name, status, deps, rec = line.split("\t")
     if "installed" not in status.split()[-1:]:
         continue
     installed[name.split(":")[0]] = deps
-    installed.setdefault(name, deps)
+    recommends[name.split(":")[0]] = rec
 
 pkgs, todo = set(), []
 for p in progs:
@@ -88,6 +90,12 @@ for p in progs:
         o = owner(cand)
         if o:
             todo.append(o.split(":")[0])
+# The programs' own packages also bring what they recommend (gcc: libc6-dev,
+# the headers); everything below that, only what it depends on.
+for p in list(todo):
+    for dep in recommends.get(p, "").split(","):
+        alts = [a.strip().split(" ")[0].split(":")[0] for a in dep.split("|") if a.strip()]
+        todo.extend(a for a in alts[:1] if a in installed)
 while todo:
     p = todo.pop()
     if p in pkgs or p not in installed:
@@ -172,6 +180,8 @@ build() {
     podman import --change "LABEL xxx.content=$hash" --change "WORKDIR /box" \
       "$WORK/$lang.tar" "$image" >/dev/null
     rm -f "$WORK/$lang.tar"
+    # The image this one replaced is left untagged: drop it.
+    podman image prune -f --filter label=xxx.content >/dev/null 2>&1 || true
     echo "$lang: built $image ($hash)"
   fi
   if [ -n "$PUSH" ]; then

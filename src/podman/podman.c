@@ -388,10 +388,7 @@ typedef struct reader {
     const box_spec *spec;
     box_result *res;
     bytebuf out, err;
-    unsigned char hdr[8];
-    size_t hdr_got;
-    size_t left; /* payload bytes still to come in this frame */
-    int stream;
+    podman_demux demux;
     uint64_t total;
     bool over; /* the output limit was passed */
     bool headers_done;
@@ -418,30 +415,41 @@ static void deliver(reader *r, int stream, const char *data, size_t len)
         r->spec->on_output(r->spec->ctx, (box_stream)stream, data, len);
 }
 
-static size_t on_attach(char *data, size_t size, size_t n, void *ctx)
+void podman_demux_feed(podman_demux *d, const char *data, size_t len,
+                       void (*out)(void *ctx, int stream, const char *data, size_t len), void *ctx)
 {
-    reader *r = ctx;
-    size_t len = size * n, i = 0;
+    size_t i = 0;
     while (i < len) {
-        if (r->left == 0) {
-            size_t take = 8 - r->hdr_got < len - i ? 8 - r->hdr_got : len - i;
-            memcpy(r->hdr + r->hdr_got, data + i, take);
-            r->hdr_got += take;
+        if (d->left == 0) {
+            size_t take = 8 - d->hdr_got < len - i ? 8 - d->hdr_got : len - i;
+            memcpy(d->hdr + d->hdr_got, data + i, take);
+            d->hdr_got += take;
             i += take;
-            if (r->hdr_got == 8) {
-                r->stream = r->hdr[0];
-                r->left = (size_t)r->hdr[4] << 24 | (size_t)r->hdr[5] << 16 |
-                          (size_t)r->hdr[6] << 8 | r->hdr[7];
-                r->hdr_got = 0;
+            if (d->hdr_got == 8) {
+                d->stream = d->hdr[0];
+                d->left = (size_t)d->hdr[4] << 24 | (size_t)d->hdr[5] << 16 |
+                          (size_t)d->hdr[6] << 8 | d->hdr[7];
+                d->hdr_got = 0;
             }
             continue;
         }
-        size_t take = r->left < len - i ? r->left : len - i;
-        deliver(r, r->stream, data + i, take);
-        r->left -= take;
+        size_t take = d->left < len - i ? d->left : len - i;
+        out(ctx, d->stream, data + i, take);
+        d->left -= take;
         i += take;
     }
-    return len;
+}
+
+static void on_payload(void *ctx, int stream, const char *data, size_t len)
+{
+    deliver(ctx, stream, data, len);
+}
+
+static size_t on_attach(char *data, size_t size, size_t n, void *ctx)
+{
+    reader *r = ctx;
+    podman_demux_feed(&r->demux, data, size * n, on_payload, r);
+    return size * n;
 }
 
 static size_t on_attach_header(char *data, size_t size, size_t n, void *ctx)

@@ -45,6 +45,20 @@ void podman_close(podman *p);
 /* Fills *b with the backend over p (borrowed). */
 void podman_backend(backend *b, podman *p);
 
+/* Reassembles Docker's multiplexed attach stream: frames of an 8-byte
+ * header (byte 0: 1 stdout, 2 stderr; bytes 4-7: payload length,
+ * big-endian) and the payload, split anywhere by the transport. Zero it to start. */
+typedef struct podman_demux {
+    unsigned char hdr[8];
+    size_t hdr_got;
+    size_t left; /* payload bytes still to come in this frame */
+    int stream;
+} podman_demux;
+
+/* Feeds len bytes; calls out(ctx, stream, piece, n) for each payload piece, in order. */
+void podman_demux_feed(podman_demux *d, const char *data, size_t len,
+                       void (*out)(void *ctx, int stream, const char *data, size_t len), void *ctx);
+
 /* Returns Podman's version ("4.3.1"), as read by podman_open. */
 const char *podman_version(const podman *p);
 
