@@ -468,8 +468,8 @@ static json_t *create_body(slot *s, const box_spec *spec, uint64_t tmpfs_bytes)
     for (size_t i = 0; spec->envp && spec->envp[i]; i++) {
         const char *eq = strchr(spec->envp[i], '=');
         if (eq)
-            json_object_setn_nocheck(env, spec->envp[i], (size_t)(eq - spec->envp[i]),
-                                     json_string(eq + 1));
+            json_object_setn_new_nocheck(env, spec->envp[i], (size_t)(eq - spec->envp[i]),
+                                         json_string(eq + 1));
     }
     json_t *cmd = json_array();
     for (size_t i = 0; spec->argv[i]; i++)
