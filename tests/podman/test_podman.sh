@@ -182,8 +182,10 @@ check "request files are in the workdir" eq "$(jfield .stdout)" "from a file"
 
 echo "== streaming"
 curl -sN --max-time 60 -X POST --data-binary \
-  "$(code_req python $'import sys, time\nprint("one")\ntime.sleep(0.3)\nprint("two", file=sys.stderr)\ntime.sleep(0.3)\nprint("three")')" \
+  "$(code_req python $'import sys, time\nsys.stdout.write("one\\n")\ntime.sleep(0.3)\nsys.stderr.write("two\\n")\ntime.sleep(0.3)\nsys.stdout.write("three\\n")')" \
   "$URL/api/repl/execute/stream" >"$TMP/sse"
+# One write() per line: print() writes the text and the newline apart, and
+# they may come as two events.
 check "stream: stdout, stderr, stdout in write order, then result and done" eq \
   "$(grep -A1 '^event:' "$TMP/sse" | grep -v '^--' | paste -d' ' - - | sed -n 's/^event: \([a-z]*\) data: \(.*\)/\1:\2/p' | grep -v '^result' | tr '\n' ' ')" \
   "stdout:one stderr:two stdout:three done:Container execution completed "
