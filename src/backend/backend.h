@@ -30,6 +30,9 @@ typedef struct backend {
     /* Writes a file at a relative path under the workdir (as box_put_file). */
     int (*put_file)(backend_lease *l, const char *path, const void *data, size_t len, mode_t mode,
                     char *err, size_t errlen);
+    /* Reads a regular file from the workdir, at most max bytes (as box_get_file). */
+    int (*get_file)(backend_lease *l, const char *path, size_t max, char **data, size_t *len,
+                    char *err, size_t errlen);
     /* Runs one step and fills *res, always (as box_exec). */
     int (*exec)(backend_lease *l, const box_spec *spec, box_result *res);
     /* Ends the lease's running step with BOX_CANCELLED; any thread. */

@@ -16,6 +16,12 @@ static int native_put_file(backend_lease *l, const char *path, const void *data,
     return box_put_file((box_slot *)l, path, data, len, mode, err, errlen);
 }
 
+static int native_get_file(backend_lease *l, const char *path, size_t max, char **data, size_t *len,
+                           char *err, size_t errlen)
+{
+    return box_get_file((box_slot *)l, path, max, data, len, err, errlen);
+}
+
 static int native_exec(backend_lease *l, const box_spec *spec, box_result *res)
 {
     return box_exec((box_slot *)l, spec, res);
@@ -53,6 +59,7 @@ void backend_native(backend *b, box_pool *pool)
         .self = pool,
         .acquire = native_acquire,
         .put_file = native_put_file,
+        .get_file = native_get_file,
         .exec = native_exec,
         .cancel = native_cancel,
         .release = native_release,

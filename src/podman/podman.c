@@ -330,37 +330,56 @@ static int ws_mount(slot *s, uint64_t bytes, char *err, size_t errlen)
     return 0;
 }
 
-/* Writes a file under the workspace: every component opened without
- * following links, parents made as needed, owned by the slot's uid. */
+/* Opens the directory that holds path's last component, under the
+ * workspace, every component without following links; make: create missing
+ * parents owned by the slot's uid. Returns the fd and points *name at the
+ * last component (inside buf), or -1 with err. */
+static int ws_parent(slot *s, const char *path, bool make, char *buf, size_t buflen,
+                     const char **name, char *err, size_t errlen)
+{
+    if (!path[0] || path[0] == '/' || strlen(path) >= buflen)
+        return fail(err, errlen, "bad path");
+    snprintf(buf, buflen, "%s", path);
+    int dir = open(s->ws, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0)
+        return fail(err, errlen, "opening the workspace: %s", strerror(errno));
+    char *n = buf;
+    for (char *slash; (slash = strchr(n, '/')); n = slash + 1) {
+        *slash = '\0';
+        int rc = 0;
+        if (!n[0] || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            rc = fail(err, errlen, "bad path");
+        else if (make && mkdirat(dir, n, 0755) == 0)
+            rc = fchownat(dir, n, s->uid, s->uid, AT_SYMLINK_NOFOLLOW) < 0
+                     ? fail(err, errlen, "chown %s: %s", n, strerror(errno))
+                     : 0;
+        else if (make && errno != EEXIST)
+            rc = fail(err, errlen, "mkdir %s: %s", n, strerror(errno));
+        int next = rc < 0 ? -1 : openat(dir, n, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (rc == 0 && next < 0)
+            fail(err, errlen, "opening %s: %s", n, strerror(errno));
+        close(dir);
+        if (next < 0)
+            return -1;
+        dir = next;
+    }
+    if (!n[0] || strcmp(n, ".") == 0 || strcmp(n, "..") == 0) {
+        close(dir);
+        return fail(err, errlen, "bad path");
+    }
+    *name = n;
+    return dir;
+}
+
+/* Writes a file under the workspace, owned by the slot's uid. */
 static int ws_put(slot *s, const char *path, const void *data, size_t len, mode_t mode, char *err,
                   size_t errlen)
 {
-    if (!path[0] || path[0] == '/' || strlen(path) > 1024)
-        return fail(err, errlen, "bad path");
-    _cleanup_close_ int dir = open(s->ws, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dir < 0)
-        return fail(err, errlen, "opening the workspace: %s", strerror(errno));
     char buf[1025];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *name = buf;
-    for (char *slash; (slash = strchr(name, '/')); name = slash + 1) {
-        *slash = '\0';
-        if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-            return fail(err, errlen, "bad path");
-        if (mkdirat(dir, name, 0755) == 0) {
-            if (fchownat(dir, name, s->uid, s->uid, AT_SYMLINK_NOFOLLOW) < 0)
-                return fail(err, errlen, "chown %s: %s", name, strerror(errno));
-        } else if (errno != EEXIST) {
-            return fail(err, errlen, "mkdir %s: %s", name, strerror(errno));
-        }
-        int next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0)
-            return fail(err, errlen, "opening %s: %s", name, strerror(errno));
-        close(dir);
-        dir = next;
-    }
-    if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return fail(err, errlen, "bad path");
+    const char *name;
+    _cleanup_close_ int dir = ws_parent(s, path, true, buf, sizeof buf, &name, err, errlen);
+    if (dir < 0)
+        return -1;
     _cleanup_close_ int fd =
         openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
     if (fd < 0)
@@ -378,6 +397,47 @@ static int ws_put(slot *s, const char *path, const void *data, size_t len, mode_
         d += n;
         len -= (size_t)n;
     }
+    return 0;
+}
+
+/* Reads a regular file from the workspace, at most max bytes; never a link,
+ * FIFO or device (O_NONBLOCK, then fstat before any read). */
+static int ws_get(slot *s, const char *path, size_t max, char **data, size_t *len, char *err,
+                  size_t errlen)
+{
+    char buf[1025];
+    const char *name;
+    _cleanup_close_ int dir = ws_parent(s, path, false, buf, sizeof buf, &name, err, errlen);
+    if (dir < 0)
+        return -1;
+    _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return fail(err, errlen, "opening %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return fail(err, errlen, "%s is not a regular file", path);
+    bytebuf b = {0};
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            bytebuf_free(&b);
+            return fail(err, errlen, "reading %s: %s", path, strerror(errno));
+        }
+        if (n == 0)
+            break;
+        if (b.len + (size_t)n > max) {
+            bytebuf_free(&b);
+            return fail(err, errlen, "%s is larger than %zu bytes", path, max);
+        }
+        if (bytebuf_append(&b, chunk, (size_t)n) < 0) {
+            bytebuf_free(&b);
+            return fail(err, errlen, "out of memory");
+        }
+    }
+    *data = bytebuf_steal(&b, len);
     return 0;
 }
 
@@ -790,6 +850,12 @@ static int pm_put_file(backend_lease *l, const char *path, const void *data, siz
     return ws_put((slot *)l, path, data, len, mode, err, errlen);
 }
 
+static int pm_get_file(backend_lease *l, const char *path, size_t max, char **data, size_t *len,
+                       char *err, size_t errlen)
+{
+    return ws_get((slot *)l, path, max, data, len, err, errlen);
+}
+
 static int pm_exec(backend_lease *l, const box_spec *spec, box_result *res)
 {
     return step((slot *)l, spec, res);
@@ -833,6 +899,7 @@ void podman_backend(backend *b, podman *p)
         .self = p,
         .acquire = pm_acquire,
         .put_file = pm_put_file,
+        .get_file = pm_get_file,
         .exec = pm_exec,
         .cancel = pm_cancel,
         .release = pm_release,

@@ -177,8 +177,8 @@ check "exit code, stdout and stderr apart" eq \
   "$(jfield .status)|$(jfield .exit_code)|$(jfield .stdout)|$(jfield .stderr)" "runtime_error|3|out|err"
 post /api/repl/execute "$(jq -cn '{language: "python", code: "import sys; print(sys.argv[1:])", args: ["a b", "c"]}')"
 check "args reach the program as argv elements" eq "$(jfield .stdout)" "['a b', 'c']"
-post /api/repl/execute "$(jq -cn '{language: "python", code: "print(open(\"data.txt\").read())", files: [{name: "data.txt", content: "from a file"}]}')"
-check "request files are in the workdir" eq "$(jfield .stdout)" "from a file"
+post /api/repl/execute "$(jq -cn '{language: "python", code: "print(open(\"data.txt\").read(), open(\"sub/dir/more.txt\").read())", files: [{name: "data.txt", content: "from a file"}, {name: "sub/dir/more.txt", content: "and a nested one"}]}')"
+check "request files are in the workdir, nested ones too" eq "$(jfield .stdout)" "from a file and a nested one"
 
 echo "== streaming"
 curl -sN --max-time 60 -X POST --data-binary \
