@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -452,7 +453,35 @@ typedef struct reader {
     uint64_t total;
     bool over; /* the output limit was passed */
     bool headers_done;
+    CURL *attach;      /* the attach request, which also carries stdin */
+    bool stdin_closed; /* its write side was shut: the program's stdin is at EOF */
+    curl_socket_t fd;  /* the attach connection */
 } reader;
+
+/* Once the attach request's body (the program's stdin) is all sent, shuts
+ * the connection's write side: Podman copies the hijacked connection into
+ * the container's stdin until EOF, then closes it (verified on 4.3.1), and
+ * libcurl has no half-close of its own. */
+static void close_stdin_when_sent(reader *r)
+{
+    if (r->stdin_closed || !r->spec->stdin_len)
+        return;
+    curl_off_t sent = 0;
+    curl_easy_getinfo(r->attach, CURLINFO_SIZE_UPLOAD_T, &sent);
+    if ((size_t)sent < r->spec->stdin_len || r->fd == CURL_SOCKET_BAD)
+        return;
+    shutdown(r->fd, SHUT_WR);
+    r->stdin_closed = true;
+}
+
+/* CURLOPT_SOCKOPTFUNCTION: notes the attach connection's socket (a fresh
+ * one: the attach handle never reuses a connection). */
+static int on_attach_socket(void *ctx, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)purpose;
+    ((reader *)ctx)->fd = fd;
+    return CURL_SOCKOPT_OK;
+}
 
 static void deliver(reader *r, int stream, const char *data, size_t len)
 {
@@ -574,11 +603,11 @@ static json_t *create_body(slot *s, const box_spec *spec, uint64_t tmpfs_bytes)
         spec->cwd ? spec->cwd : BOX_WORKDIR, "user", user, "labels", LABEL, s->p->instance,
         "r_limits", rlimits, "resource_limits", res, "netns", "nsmode", "none",
         "read_only_filesystem", 1, "cap_drop", "ALL", "no_new_privileges", 1, "terminal", 0,
-        "stdin", 0, "mounts", "destination", BOX_WORKDIR, "type", "bind", "source", s->ws,
-        "options", "rw", "nosuid", "nodev", "rbind", "destination", "/tmp", "type", "tmpfs",
-        "source", "tmpfs", "options", "rw", tmp_size, "nosuid", "nodev", "mode=1777", "destination",
-        BOX_HOME, "type", "tmpfs", "source", "tmpfs", "options", "rw", home_size, "nosuid", "nodev",
-        "mode=1777");
+        "stdin", spec->stdin_len > 0, "mounts", "destination", BOX_WORKDIR, "type", "bind",
+        "source", s->ws, "options", "rw", "nosuid", "nodev", "rbind", "destination", "/tmp", "type",
+        "tmpfs", "source", "tmpfs", "options", "rw", tmp_size, "nosuid", "nodev", "mode=1777",
+        "destination", BOX_HOME, "type", "tmpfs", "source", "tmpfs", "options", "rw", home_size,
+        "nosuid", "nodev", "mode=1777");
 }
 
 static void internal(box_result *res, const char *what, const char *err)
@@ -608,6 +637,7 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
             why = BOX_INTERNAL_ERROR;
             break;
         }
+        close_stdin_when_sent(rd);
         int left;
         for (CURLMsg *msg; (msg = curl_multi_info_read(m, &left));)
             if (msg->msg == CURLMSG_DONE && msg->easy_handle == a)
@@ -661,8 +691,8 @@ static int step(slot *s, const box_spec *spec, box_result *res)
     char err[256], path[512];
     memset(res, 0, sizeof *res);
     res->exit_code = -1;
-    if (spec->stdin_len || spec->stdin_fd >= 0 || (spec->flags & BOX_SPEC_CTL)) {
-        internal(res, "podman backend", "stdin and the control socket are not supported");
+    if (spec->stdin_fd >= 0 || (spec->flags & BOX_SPEC_CTL)) {
+        internal(res, "podman backend", "live stdin and the control socket are not supported");
         return -1;
     }
     if (atomic_load(&s->cancel)) {
@@ -689,21 +719,32 @@ static int step(slot *s, const box_spec *spec, box_result *res)
         return -1;
     }
 
-    reader rd = {.spec = spec, .res = res};
+    reader rd = {.spec = spec, .res = res, .fd = CURL_SOCKET_BAD};
     CURLM *m = curl_multi_init();
     CURL *a = curl_easy_init();
     int rc = -1;
     box_status killed = BOX_OK;
     uint64_t t0 = 0;
     _cleanup_json_ json_t *info = NULL;
+    struct curl_slist *no_expect = NULL;
     if (!m || !a) {
         internal(res, "attaching", "out of memory");
         goto out;
     }
-    snprintf(path, sizeof path, API "/containers/%s/attach?stream=true&stdout=true&stderr=true",
-             id);
+    snprintf(path, sizeof path,
+             API "/containers/%s/attach?stream=true&stdout=true&stderr=true&stdin=%s", id,
+             spec->stdin_len ? "true" : "false");
     setup(p, a, path, 0);
-    curl_easy_setopt(a, CURLOPT_POSTFIELDS, "");
+    rd.attach = a;
+    curl_easy_setopt(a, CURLOPT_SOCKOPTFUNCTION, on_attach_socket);
+    curl_easy_setopt(a, CURLOPT_SOCKOPTDATA, &rd);
+    /* The body is the program's stdin, raw: Podman hijacks the connection. */
+    curl_easy_setopt(a, CURLOPT_POSTFIELDS, spec->stdin_len ? spec->stdin_data : "");
+    curl_easy_setopt(a, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)spec->stdin_len);
+    /* Not curl's default form type: Podman would parse the body as a form. */
+    no_expect = curl_slist_append(NULL, "Expect:");
+    no_expect = curl_slist_append(no_expect, "Content-Type: application/octet-stream");
+    curl_easy_setopt(a, CURLOPT_HTTPHEADER, no_expect);
     curl_easy_setopt(a, CURLOPT_WRITEFUNCTION, on_attach);
     curl_easy_setopt(a, CURLOPT_WRITEDATA, &rd);
     curl_easy_setopt(a, CURLOPT_HEADERFUNCTION, on_attach_header);
@@ -715,6 +756,7 @@ static int step(slot *s, const box_spec *spec, box_result *res)
     int running = 1;
     while (!rd.headers_done && running && now_ms() < attach_deadline && !atomic_load(&s->cancel)) {
         curl_multi_perform(m, &running);
+        close_stdin_when_sent(&rd);
         if (!rd.headers_done && running)
             curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
     }
@@ -786,6 +828,7 @@ out:
         curl_easy_cleanup(a);
     if (m)
         curl_multi_cleanup(m);
+    curl_slist_free_all(no_expect);
     remove_container(p, s->curl, id);
     res->out.truncated = res->err.truncated = rd.over;
     res->out.data = bytebuf_steal(&rd.out, &res->out.len);

@@ -180,6 +180,16 @@ check "args reach the program as argv elements" eq "$(jfield .stdout)" "['a b', 
 post /api/repl/execute "$(jq -cn '{language: "python", code: "print(open(\"data.txt\").read(), open(\"sub/dir/more.txt\").read())", files: [{name: "data.txt", content: "from a file"}, {name: "sub/dir/more.txt", content: "and a nested one"}]}')"
 check "request files are in the workdir, nested ones too" eq "$(jfield .stdout)" "from a file and a nested one"
 
+post /api/repl/execute "$(jq -cn '{language: "python", code: "import sys\nd = sys.stdin.read()\nprint(len(d), repr(d[:12]))", stdin: "hello\nworld\n"}')"
+check "stdin reaches the program, then EOF" eq "$(jfield .status)|$(jfield .stdout)" "ok|12 'hello\\nworld\\n'"
+python3 -c 'import json; print(json.dumps({"language": "python", "code": "import sys\nprint(len(sys.stdin.read()))", "stdin": "y" * 300000}))' >"$TMP/big.json"
+post /api/repl/execute "@$TMP/big.json"
+check "300 kB of stdin (more than a pipe holds before the program starts)" eq "$(jfield .stdout)" 300000
+post /api/repl/execute "$(code_req python 'print(input())')"
+check "no stdin: EOF at once" eq "$(jfield .status)|$(jfield '.stderr | test("EOFError")')" "runtime_error|true"
+post /api/repl/execute "$(jq -cn '{language: "c", code: "#include <stdio.h>\nint main(void) { int a, b; if (scanf(\"%d %d\", &a, &b) != 2) return 1; printf(\"%d\\n\", a + b); return 0; }", stdin: "3 4"}')"
+check "stdin to a compiled program (scanf)" eq "$(jfield .status)|$(jfield .stdout)" "ok|7"
+
 echo "== streaming"
 curl -sN --max-time 60 -X POST --data-binary \
   "$(code_req python $'import sys, time\nsys.stdout.write("one\\n")\ntime.sleep(0.3)\nsys.stderr.write("two\\n")\ntime.sleep(0.3)\nsys.stdout.write("three\\n")')" \
