@@ -114,11 +114,13 @@ ok "scripts/build-images.sh ${IMAGES[*]}"
 "$ROOT/scripts/build-images.sh" python >"$TMP/build2.log" 2>&1
 check "a second build of the same content is skipped" contains "$(cat "$TMP/build2.log")" "up to date"
 
-# start_server NAME [xxxd options...]: sets SRV_PID and URL.
+# start_server NAME [xxxd options...]: sets SRV_PID and URL. Podman is the
+# one on $SOCK unless URL_FLAG says otherwise.
+URL_FLAG=(--podman-url "$SOCK")
 start_server() {
   local name=$1
   shift
-  "$XXXD" --backend podman --podman-url "$SOCK" --port 0 --slots 2 \
+  "$XXXD" --backend podman "${URL_FLAG[@]}" --port 0 --slots 2 \
     --state-dir "/run/xxx-podtest-$name-$$" --cgroup-name "$INSTANCE" \
     --first-uid "$FIRST_UID" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   SRV_PID=$!
@@ -282,7 +284,8 @@ http:
   addr: 127.0.0.1:$REG_PORT
 EOF
 docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
-pids+=($!)
+REG_PID=$!
+pids+=($REG_PID)
 for _ in $(seq 1 100); do
   curl -s "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1 && break
   sleep 0.1
@@ -313,7 +316,7 @@ if start_server pull --runtimes "$TMP/rt" --image-registry "127.0.0.1:$REG_PORT"
 else
   bad "xxxd starts with --image-registry"
 fi
-kill "${pids[-1]}" 2>/dev/null
+kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
 if "$XXXD" --backend podman --podman-url "$SOCK" --port 0 --state-dir "/run/xxx-podtest-noreg-$$" \
   --cgroup-name "$INSTANCE" --first-uid "$FIRST_UID" --runtimes "$TMP/rt" --languages nosuch \
   >"$TMP/noreg.out" 2>"$TMP/noreg.err"; then
@@ -323,6 +326,27 @@ else
     "$(cat "$TMP/noreg.err")" "image localhost/xxx-nosuch:latest is not in Podman's storage and no image registry is set"
 fi
 check "no container of ours is left at the end" eq "$(ours)" 0
+
+echo "== Podman over http:// (tcp://127.0.0.1:$((REG_PORT + 1))), named by COREOS_URL"
+(cd "$TMP" && exec podman system service --time=0 "tcp://127.0.0.1:$((REG_PORT + 1))") >"$TMP/podman-tcp.log" 2>&1 &
+TCP_PID=$!
+pids+=($TCP_PID)
+for _ in $(seq 1 100); do
+  curl -s "http://127.0.0.1:$((REG_PORT + 1))/_ping" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+URL_FLAG=()
+if COREOS_URL="http://127.0.0.1:$((REG_PORT + 1))" start_server tcp --languages python; then
+  post /api/repl/execute "$(jq -cn '{language: "python", code: "import sys; print(sys.stdin.read())", stdin: "via tcp"}')"
+  check "a run through http:// with stdin" eq "$(jfield .status)|$(jfield .stdout)" "ok|via tcp"
+  kill -TERM "$SRV_PID"
+  wait "$SRV_PID"
+else
+  bad "xxxd starts with COREOS_URL=http://..."
+fi
+kill "$TCP_PID" 2>/dev/null && wait "$TCP_PID" 2>/dev/null
+URL_FLAG=(--podman-url "$SOCK")
+check "no container of ours is left" eq "$(ours)" 0
 
 echo "== bad settings"
 "$XXXD" --backend podman --podman-url "$TMP/nothing.sock" --port 0 --state-dir "/run/xxx-podtest-bad-$$" \
