@@ -47,6 +47,7 @@
 #define CALL_TIMEOUT_MS 30000    /* one ordinary API call */
 #define PULL_TIMEOUT_MS 300000   /* an image pull */
 #define ATTACH_WAIT_MS 30000     /* attach to answer before start */
+#define KILL_WAIT_MS 15000       /* a killed container's stream to end */
 #define POLL_MS 20               /* how often a running step looks at cancel */
 #define HOME_BYTES (16ull << 20) /* the home tmpfs; /tmp and the workdir get tmpfs_bytes */
 
@@ -629,6 +630,7 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
     CURL *k = NULL;
     bytebuf kill_answer = {0};
     CURLcode attach_rc = CURLE_OK;
+    uint64_t killed_at = 0;
     for (;;) {
         int running = 0;
         CURLMcode mc = curl_multi_perform(m, &running);
@@ -657,11 +659,18 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
                 curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, collect);
                 curl_easy_setopt(k, CURLOPT_WRITEDATA, &kill_answer);
                 curl_multi_add_handle(m, k);
+                killed_at = now_ms();
                 continue;
             }
         }
         if (!running)
             break;
+        if (k && now_ms() > killed_at + KILL_WAIT_MS) {
+            /* The kill did not end the stream: the forced remove will. */
+            fprintf(stderr, "podman: %.12s still streaming %d ms after the kill\n", id,
+                    KILL_WAIT_MS);
+            break;
+        }
         curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
     }
     if (k) {
