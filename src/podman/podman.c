@@ -68,6 +68,7 @@ struct podman {
     char *socket;   /* unix socket path or NULL */
     char *registry;
     char *instance;
+    char *state_dir;
     char *dir; /* <state_dir>/podman */
     char version[32];
     box_limits max;
@@ -1024,7 +1025,9 @@ int podman_open(const podman_config *cfg, podman **out, char *err, size_t errlen
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/podman", cfg->state_dir ? cfg->state_dir : "/run/xxx");
     p->dir = strdup(dir);
-    if (!p->instance || !p->dir || (cfg->registry && *cfg->registry && !p->registry)) {
+    p->state_dir = strdup(cfg->state_dir ? cfg->state_dir : "/run/xxx");
+    if (!p->instance || !p->dir || !p->state_dir ||
+        (cfg->registry && *cfg->registry && !p->registry)) {
         fail(err, errlen, "out of memory");
         goto error;
     }
@@ -1101,6 +1104,8 @@ void podman_close(podman *p)
     }
     if (p->dir)
         rmdir(p->dir);
+    if (p->state_dir)
+        rmdir(p->state_dir); /* when empty: made by podman_open, or shared */
     for (size_t i = 0; i < p->nimages; i++)
         free(p->images[i]);
     free(p->images);
@@ -1110,6 +1115,7 @@ void podman_close(podman *p)
     free(p->registry);
     free(p->instance);
     free(p->dir);
+    free(p->state_dir);
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->mu);
     free(p);
