@@ -8,6 +8,7 @@ PKGS=(
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libcmocka-dev
   libwslay-dev libedit-dev curl jq
   python3 nodejs ruby golang-go rustc php-cli lua5.4 perl default-jdk-headless bash
+  podman runc docker-registry
 )
 
 missing=()

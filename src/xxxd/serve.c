@@ -29,6 +29,7 @@
 #include "common/cleanup.h"
 #include "common/json_cleanup.h"
 #include "http/http.h"
+#include "podman/podman.h"
 #include "run/run.h"
 #include "runtime/runtime.h"
 
@@ -50,6 +51,9 @@ typedef struct serve_config {
     const char *state_dir;
     const char *cgroup_name;
     unsigned long long first_uid;
+    const char *backend;
+    const char *podman_url;
+    const char *image_registry;
 } serve_config;
 
 typedef enum opt_kind { OPT_STR, OPT_NUM } opt_kind;
@@ -109,6 +113,12 @@ static const opt_def opts[] = {
      "cgroup directory for the boxes"},
     {"first-uid", "XXX_FIRST_UID", OPT_NUM, F(first_uid), "60000", 1, 4000000000ull,
      "host uid of slot 0; the boxes use 2 x (slots + warm-spares) uids from here"},
+    {"backend", "XXX_BACKEND", OPT_STR, F(backend), "native", 0, 0,
+     "where runs execute: native (xxx's boxes) or podman (one container per step)"},
+    {"podman-url", "PODMAN_URL", OPT_STR, F(podman_url), NULL, 0, 0,
+     "Podman's REST API: http://host:port, unix:///path or /path (COREOS_URL also read)"},
+    {"image-registry", "XXX_IMAGE_REGISTRY", OPT_STR, F(image_registry), NULL, 0, 0,
+     "registry that missing images are pulled from, e.g. localhost:5001 (default: none)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -185,6 +195,10 @@ static int parse_config(int argc, char **argv, serve_config *c)
         if (env && *env && set_opt(c, &opts[i], env, opts[i].env) < 0)
             return 2;
     }
+    /* The system description calls Podman's address COREOS_URL. */
+    const char *coreos = getenv("COREOS_URL");
+    if (!c->podman_url && coreos && *coreos)
+        c->podman_url = coreos;
     struct option lopts[NOPTS + 2];
     for (size_t i = 0; i < NOPTS; i++)
         lopts[i] = (struct option){opts[i].name, required_argument, NULL, (int)(i + 1)};
@@ -348,23 +362,49 @@ int serve_main(int argc, char **argv)
     };
     raise_nofile();
     box_pool *pool = NULL;
-    if (!etc || box_pool_open(&bc, &pool, err, sizeof err) < 0) {
+    podman *pm = NULL;
+    backend be;
+    if (strcmp(c.backend, "podman") == 0) {
+        podman_config pc = {
+            .url = c.podman_url,
+            .registry = c.image_registry,
+            .state_dir = c.state_dir,
+            .instance = c.cgroup_name,
+            .slots = nrun,
+            .first_uid = (uid_t)c.first_uid,
+            .max = bc.max,
+        };
+        if (podman_open(&pc, &pm, err, sizeof err) < 0) {
+            fprintf(stderr, "xxxd: cannot use Podman: %s\n", err);
+            runtime_set_free(rts);
+            return 1;
+        }
+        podman_backend(&be, pm);
+    } else if (strcmp(c.backend, "native") != 0) {
+        fprintf(stderr, "xxxd: --backend: expected native or podman, got '%s'\n", c.backend);
+        runtime_set_free(rts);
+        return 2;
+    } else if (!etc || box_pool_open(&bc, &pool, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: cannot open the box pool: %s\n", etc ? err : "out of memory");
         runtime_set_free(rts);
         return 1;
+    } else {
+        backend_native(&be, pool);
     }
     if (install_signals() < 0) {
         fprintf(stderr, "xxxd: cannot install signal handlers: %s\n", strerror(errno));
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
     /* Threads start here. */
     run_engine *engine = NULL;
     run_config rc_cfg = {.workers = nrun, .queue = (unsigned)c.queue};
-    if (run_engine_start(pool, &rc_cfg, &engine, err, sizeof err) < 0) {
+    if (run_engine_start_backend(&be, &rc_cfg, &engine, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: %s\n", err);
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
@@ -378,6 +418,7 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "xxxd: no language passed its self-test; see the lines above\n");
         run_engine_stop(engine);
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
@@ -396,6 +437,7 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "xxxd: %s\n", err);
         run_engine_stop(engine);
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
@@ -406,7 +448,8 @@ int serve_main(int argc, char **argv)
     log_line("info", "listening",
              json_pack("{s:s, s:i, s:I, s:I, s:s, s:s}", "host", hc.host, "port",
                        (int)http_port(srv), "slots", (json_int_t)workers, "queue", (json_int_t)cap,
-                       "languages", names, "cgroup", box_pool_cgroup_version(pool)));
+                       "languages", names, "cgroup",
+                       pool ? box_pool_cgroup_version(pool) : be.name));
     printf("xxxd: listening on http://%s:%u (%zu languages: %s; %zu slots)\n", hc.host,
            (unsigned)http_port(srv), rts->n, names, workers);
     fflush(stdout);
@@ -432,6 +475,7 @@ int serve_main(int argc, char **argv)
     http_stop(srv);
     run_engine_stop(engine);
     box_pool_close(pool);
+    podman_close(pm);
     runtime_set_free(rts);
     log_line("info", "stopped", json_pack("{s:I}", "requests_cut", (json_int_t)left));
     return 0;
