@@ -29,7 +29,8 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -s --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1; done
 "$ROOT/scripts/build-images.sh" python >/dev/null
 
-# start NAME [options]: prints the URL.
+# start NAME [options]: sets URL (not in a $(...) subshell: the pid must
+# reach this shell's list, or the cleanup leaves the server running).
 start() {
   local name=$1
   shift
@@ -40,10 +41,12 @@ start() {
     grep -q 'listening on' "$TMP/$name.out" 2>/dev/null && break
     sleep 0.1
   done
-  sed -n 's/^xxxd: listening on \(http:[^ ]*\).*/\1/p' "$TMP/$name.out"
+  URL=$(sed -n 's/^xxxd: listening on \(http:[^ ]*\).*/\1/p' "$TMP/$name.out")
 }
-NATIVE=$(start native)
-PODMAN=$(start podman --backend podman --podman-url "$SOCK" --first-uid 7421000)
+start native
+NATIVE=$URL
+start podman --backend podman --podman-url "$SOCK" --first-uid 7421000
+PODMAN=$URL
 body='{"language": "python", "code": "print(\"hello\")"}'
 
 # one URL FILE: one run; appends "total_ms wall_ms" to FILE.
