@@ -123,11 +123,12 @@ int api_sse_finish(api_sse *s, bytebuf *out, json_t *result);
 
 struct MHD_Response;
 
-/* A directory of static files, held open: later renames of its path do not
- * move what is served. */
+/* A directory of static files, named by path: it is opened again for each
+ * request, so a rebuild that swaps it in whole is served at once. */
 typedef struct http_static http_static;
 
-/* Opens dir (which must be a directory, not a symlink to one). Returns 0, or -1 with err. */
+/* Opens dir (the operator's choice: it may itself be a symlink; nothing
+ * under it is followed). Returns 0, or -1 with err. */
 int http_static_open(const char *dir, http_static **out, char *err, size_t errlen);
 
 /* Closes it (NULL is fine). */

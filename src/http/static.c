@@ -23,22 +23,27 @@
 #define STATIC_MAX_PATH 1024
 
 struct http_static {
-    int dirfd;
+    char *dir;
 };
+
+static int open_root(const char *dir)
+{
+    return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
 
 int http_static_open(const char *dir, http_static **out, char *err, size_t errlen)
 {
-    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int fd = open_root(dir);
     if (fd < 0) {
         snprintf(err, errlen, "cannot open the web directory %s: %s", dir, strerror(errno));
         return -1;
     }
     http_static *st = calloc(1, sizeof *st);
-    if (!st) {
+    if (!st || !(st->dir = strdup(dir))) {
+        free(st);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    st->dirfd = steal_fd(&fd);
     *out = st;
     return 0;
 }
@@ -47,7 +52,7 @@ void http_static_close(http_static *st)
 {
     if (!st)
         return;
-    close(st->dirfd);
+    free(st->dir);
     free(st);
 }
 
@@ -100,7 +105,12 @@ int http_static_lookup(const http_static *st, const char *path, http_static_file
     /* strtok_r folds "//": refuse empty components before splitting. */
     if (strstr(path, "//"))
         return refuse(e, 404, "not_found", not_found);
-    _cleanup_close_ int dir = -1; /* the directory we are in, when not st->dirfd */
+    /* The root is opened per request: a rebuild swaps the directory in
+     * whole (web/build.mjs renames it), and the next request sees the new one. */
+    _cleanup_close_ int rootfd = open_root(st->dir);
+    if (rootfd < 0)
+        return refuse(e, 404, "not_found", "the playground's directory is gone; rebuild it (make)");
+    _cleanup_close_ int dir = -1; /* the directory we are in, when not rootfd */
     char *save = NULL;
     char *comp = strtok_r(rel, "/", &save);
     while (comp) {
@@ -109,7 +119,7 @@ int http_static_lookup(const http_static *st, const char *path, http_static_file
         if (comp[0] == '.')
             return refuse(e, 404, "not_found", not_found);
         char *next = strtok_r(NULL, "/", &save);
-        int at = dir >= 0 ? dir : st->dirfd;
+        int at = dir >= 0 ? dir : rootfd;
         if (next) {
             int sub = openat(at, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub < 0)

@@ -341,6 +341,15 @@ int serve_main(int argc, char **argv)
     if (rc)
         return rc;
     char err[512], dirbuf[PATH_MAX];
+    /* A --web-dir that cannot serve is a typo: say so before the slow start-up. */
+    if (c.web_dir && strcmp(c.web_dir, "none") != 0) {
+        http_static *probe = NULL;
+        if (http_static_open(c.web_dir, &probe, err, sizeof err) < 0) {
+            fprintf(stderr, "xxxd: --web-dir: %s\n", err);
+            return 2;
+        }
+        http_static_close(probe);
+    }
     const char *dir = c.runtimes ? c.runtimes : default_runtimes_dir(dirbuf, sizeof dirbuf);
     runtime_set *rts = NULL;
     if (runtime_set_load(dir, c.languages, &rts, err, sizeof err) < 0) {

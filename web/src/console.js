@@ -210,9 +210,9 @@ export function createConsole({ showNotice, isActive }) {
   ui.stop.addEventListener('click', () => busy?.abort());
   ui.restart.addEventListener('click', async () => {
     busy?.abort();
-    await endSession();
     ui.transcript.replaceChildren();
     note(`Session restarted: a fresh ${language} session starts with the next entry.`);
+    await endSession();
     describeSession();
     editor.focus();
   });

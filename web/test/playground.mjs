@@ -136,7 +136,6 @@ test('a shared link opens the same code, language, stdin and arguments', async (
   expect((await outputText(other)).includes('Hi, Ada & a b+c ✓'), await outputText(other));
   await other.screenshot({ path: `${process.env.SHOTS_DIR ?? 'build/web-shots'}/07-shared-link.png` });
   await other.close();
-  await shot('07-shared-link-origin');
 });
 
 test('an unknown language in a link is named, with the languages there are', async ({ page, shot }) => {
@@ -217,6 +216,94 @@ test('keyboard only: tab to the language picker, change it, run with Ctrl+Enter'
   await shot('12-keyboard');
 });
 
+// The console's client side against a scripted sessions API (the contract
+// of the sessions branch, answered by page.route): prompts, values, tracebacks,
+// restart, a session that ended (410) and a full server (429). The real
+// server is exercised by the next test once sessions are merged.
+test('console (scripted sessions API): values, tracebacks, restart, 410 and 429', async ({ page, shot }) => {
+  const calls = [];
+  let live = null;
+  let n = 0;
+  let vars = {};
+  let full = false;
+  const sse = (events) => events.map(([ev, data], i) => `id: ${i + 1}\nevent: ${ev}\n${String(data).split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`).join('');
+  await page.route('**/api/repl/sessions**', async (route) => {
+    const req = route.request();
+    const url = new URL(req.url());
+    calls.push(`${req.method()} ${url.pathname}`);
+    const json = (status, body, headers = {}) => route.fulfill({ status, contentType: 'application/json', headers, body: JSON.stringify(body) });
+    if (req.method() === 'POST' && url.pathname === '/api/repl/sessions') {
+      if (full) return json(429, { error: { code: 'sessions_full', message: 'every session place is taken' } }, { 'Retry-After': '7' });
+      live = `s${++n}`;
+      vars = {};
+      const now = Date.now();
+      return json(201, { id: live, language: 'python', version: '3.11.2', created_at: new Date(now).toISOString(), expires_at: new Date(now + 600000).toISOString() });
+    }
+    const m = /^\/api\/repl\/sessions\/([^/]+)(\/execute\/stream)?$/.exec(url.pathname);
+    if (!m) return json(404, { error: { code: 'not_found', message: 'no such endpoint' } });
+    if (req.method() === 'DELETE') {
+      live = null;
+      return json(200, { id: m[1], message: 'Session closed' });
+    }
+    if (m[1] !== live) return json(410, { error: { code: 'session_ended', message: 'the session has ended' } });
+    const { code } = JSON.parse(req.postData());
+    let events;
+    let set;
+    if ((set = /^(\w+) = (.*)$/.exec(code))) {
+      vars[set[1]] = String(eval(set[2]));
+      events = [['result', JSON.stringify({ status: 'ok', value: null, execution_count: 1 })]];
+    } else if (code === '1/0') {
+      const tb = 'Traceback (most recent call last):\n  File "<console>", line 1, in <module>\nZeroDivisionError: division by zero\n';
+      events = [['result', JSON.stringify({ status: 'error', error: { name: 'ZeroDivisionError', message: 'division by zero', traceback: tb } })]];
+    } else if (code.startsWith('print(')) {
+      events = [['stdout', 'hello\n'], ['result', JSON.stringify({ status: 'ok', value: null })]];
+    } else if (code in vars) {
+      events = [['result', JSON.stringify({ status: 'ok', value: vars[code] })]];
+    } else {
+      const tb = `Traceback (most recent call last):\n  File "<console>", line 1, in <module>\nNameError: name '${code}' is not defined\n`;
+      events = [['result', JSON.stringify({ status: 'error', error: { name: 'NameError', message: '', traceback: tb } })]];
+    }
+    events.push(['done', 'Execution completed']);
+    return route.fulfill({ status: 200, contentType: 'text/event-stream', body: sse(events) });
+  });
+  const enter = async (code) => {
+    const before = (await page.$$('#transcript li.cell')).length;
+    await setCode(page, code, '#console-editor');
+    await page.keyboard.press('Enter');
+    await until(async () => (await page.$$('#transcript li.cell')).length === before + 1 && (await page.isEnabled('#console-run')), 10000, `the entry ${code}`);
+    return page.locator('#transcript li.cell').last();
+  };
+  await openPlayground(page);
+  await page.click('#tab-console');
+  expect(await page.isVisible('#console-view'), 'the console is shown');
+  expect((await page.textContent('#prompt')).trim() === '>>>', 'python prompt');
+  await enter('x = 6 * 7');
+  expect(calls[0] === 'POST /api/repl/sessions', `the first entry starts a session: ${calls}`);
+  const v = await enter('x');
+  expect((await v.locator('.value').textContent()) === '42', 'the value shows as python would');
+  expect((await v.locator('.prompt').textContent()) === '>>> ', 'the entry carries its prompt');
+  const p = await enter('print("hello")');
+  expect((await p.locator('.stdout').textContent()) === 'hello\n', 'streamed output shows');
+  const e = await enter('1/0');
+  const tb = await e.locator('.traceback').textContent();
+  expect(tb.includes('Traceback (most recent call last)') && tb.includes('ZeroDivisionError'), tb);
+  expect((await page.textContent('#session-state')).includes('Session s1'), await page.textContent('#session-state'));
+  await shot('13-console');
+  await page.click('#restart');
+  await until(async () => calls.includes('DELETE /api/repl/sessions/s1'), 5000, 'the session to be closed');
+  await until(async () => (await page.$$('#transcript li.cell')).length === 0, 5000, 'restart to clear the transcript');
+  expect((await page.textContent('#transcript')).includes('Session restarted'), 'restart says so');
+  const after = await enter('x');
+  expect((await after.locator('.traceback').textContent()).includes('NameError'), 'a fresh session forgets x');
+  expect(calls.filter((c) => c === 'POST /api/repl/sessions').length === 2, `restart made a new session: ${calls}`);
+  live = null; // the server ended it (idle timeout)
+  const ended = await enter('x');
+  expect((await ended.textContent()).includes('The session has ended') && (await ended.textContent()).includes('next entry starts a new session'), await ended.textContent());
+  full = true;
+  const busy = await enter('x');
+  expect(/busy.*Retry in 7 s/s.test(await busy.textContent()), await busy.textContent());
+});
+
 async function noSessions() {
   const r = await api('/api/repl/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"language":"python"}' });
   if (r.status === 404 && /no such endpoint/.test(r.body?.error?.message ?? ''))
@@ -240,7 +327,7 @@ test('console: a variable set in one entry is read back in the next', async ({ p
   await until(async () => (await page.$$('#transcript li .traceback')).length === 1, 20000, 'a traceback');
   const tb = await page.textContent('#transcript li .traceback');
   expect(tb.includes('ZeroDivisionError'), tb);
-  await shot('13-console');
+  await shot('14-console-real');
   await page.click('#restart');
   await setCode(page, 'x', '#console-editor');
   await page.keyboard.press('Enter');
