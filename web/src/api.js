@@ -37,7 +37,7 @@ async function httpError(resp) {
   switch (resp.status) {
     case 429:
       text =
-        `The server is busy: every slot is running and the queue is full (${message || code}). ` +
+        `The server is busy: ${(message || 'too many requests').replace(/;? *retry later\.?$/i, '')}. ` +
         (secs !== null ? `Retry in ${secs} s.` : 'Retry in a moment.');
       break;
     case 413:
