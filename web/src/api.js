@@ -46,6 +46,9 @@ async function httpError(resp) {
     case 503:
       text = `The server cannot run programs right now: ${message}`;
       break;
+    case 409:
+      text = `Busy: ${message || 'the previous entry is still running'}. Wait for it, or restart the session.`;
+      break;
     case 410:
       text = `The session has ended: ${message || 'it expired or was closed'}.`;
       break;

@@ -136,6 +136,13 @@ export function createConsole({ showNotice, isActive }) {
       li.append(p);
     }
     if (result.execution_count != null) li.dataset.count = result.execution_count;
+    if (result.session_ended) {
+      session = null;
+      const p = document.createElement('p');
+      p.className = 'note';
+      p.textContent = 'The session ended with this entry; the next entry starts a new one.';
+      li.append(p);
+    }
   }
 
   async function execute(li, code, controller) {
@@ -188,7 +195,9 @@ export function createConsole({ showNotice, isActive }) {
       await execute(li, code, controller);
     } catch (err) {
       if (err.name === 'AbortError') {
-        appendTo(li, 'stderr', 'Stopped.\n');
+        // The server lets a cell run on when its client leaves (its time
+        // limit still ends it); Restart session ends it at once.
+        appendTo(li, 'stderr', 'Stopped waiting. The entry runs on in the session until its time limit; Restart session ends it now.\n');
       } else if (err instanceof ApiError && err.status === 410) {
         session = null;
         appendTo(li, 'stderr', `${err.message} The next entry starts a new session.\n`);
