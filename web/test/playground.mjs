@@ -317,7 +317,7 @@ test('console: a variable set in one entry is read back in the next', async ({ p
   await page.click('#tab-console');
   await setCode(page, 'x = 6 * 7', '#console-editor');
   await page.keyboard.press('Enter');
-  await until(async () => (await page.$$('#transcript li.cell')).length === 1 && page.isEnabled('#console-run'), 20000, 'the first entry');
+  await until(async () => (await page.$$('#transcript li.cell')).length === 1 && (await page.isEnabled('#console-run')), 20000, 'the first entry');
   await setCode(page, 'x', '#console-editor');
   await page.keyboard.press('Enter');
   await until(async () => (await page.$$('#transcript li .value')).length === 1, 20000, 'a value');
