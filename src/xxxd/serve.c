@@ -46,6 +46,7 @@ typedef struct serve_config {
     unsigned long long stream_buffer_mb, stream_budget_mb;
     const char *runtimes;
     const char *languages;
+    const char *web_dir;
     unsigned long long max_wall_ms, max_cpu_ms, max_memory_mb, max_processes, max_output_bytes;
     unsigned long long grace_ms;
     const char *state_dir;
@@ -95,6 +96,9 @@ static const opt_def opts[] = {
      "directory of language definitions (default: runtimes/ beside build/, or ./runtimes)"},
     {"languages", "XXX_LANGUAGES", OPT_STR, F(languages), NULL, 0, 0,
      "comma-separated languages to serve (default: every definition that passes its self-test)"},
+    {"web-dir", "XXX_WEB_DIR", OPT_STR, F(web_dir), NULL, 0, 0,
+     "the playground's files, served at / (default: web/ beside the binary, if built; \"none\": "
+     "off)"},
     {"max-wall-ms", "XXX_MAX_WALL_MS", OPT_NUM, F(max_wall_ms), "0", 0, ULLONG_MAX,
      "cap on a step's wall-clock time; requests ask for less (0: the box's maximum)"},
     {"max-cpu-ms", "XXX_MAX_CPU_MS", OPT_NUM, F(max_cpu_ms), "0", 0, ULLONG_MAX,
@@ -319,6 +323,24 @@ static const char *default_runtimes_dir(char *buf, size_t len)
     return "runtimes";
 }
 
+/* Finds the built playground: web/ beside this binary (build/web), or NULL. */
+static const char *default_web_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    int n2 = snprintf(buf, len, "%s/web", exe);
+    if (n2 <= 0 || (size_t)n2 >= len || access(buf, R_OK | X_OK) != 0)
+        return NULL;
+    return buf;
+}
+
 /* Lets the server hold many connections: raise the soft descriptor limit. */
 static void raise_nofile(void)
 {
@@ -336,6 +358,15 @@ int serve_main(int argc, char **argv)
     if (rc)
         return rc;
     char err[512], dirbuf[PATH_MAX];
+    /* A --web-dir that cannot serve is a typo: say so before the slow start-up. */
+    if (c.web_dir && strcmp(c.web_dir, "none") != 0) {
+        http_static *probe = NULL;
+        if (http_static_open(c.web_dir, &probe, err, sizeof err) < 0) {
+            fprintf(stderr, "xxxd: --web-dir: %s\n", err);
+            return 2;
+        }
+        http_static_close(probe);
+    }
     const char *dir = c.runtimes ? c.runtimes : default_runtimes_dir(dirbuf, sizeof dirbuf);
     runtime_set *rts = NULL;
     if (runtime_set_load(dir, c.languages, &rts, err, sizeof err) < 0) {
@@ -422,7 +453,15 @@ int serve_main(int argc, char **argv)
         runtime_set_free(rts);
         return 1;
     }
+    char webbuf[PATH_MAX];
+    const char *web = c.web_dir ? c.web_dir : default_web_dir(webbuf, sizeof webbuf);
+    if (web && strcmp(web, "none") == 0)
+        web = NULL;
+    else if (!web)
+        log_line("warn", "playground not built; / is not served",
+                 json_pack("{s:s}", "hint", "run make, or pass --web-dir"));
     http_config hc = {
+        .web_dir = web,
         .host = c.host,
         .port = (uint16_t)c.port,
         .max_body = (size_t)c.max_body,
