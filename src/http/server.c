@@ -791,7 +791,9 @@ int http_start(const http_config *cfg, run_engine *engine, const runtime_set *ru
         http_stop(srv);
         return -1;
     }
-    ws_config wc = {.max_connections = cfg->ws_max_connections, .max_message = srv->cfg.max_body};
+    ws_config wc = {.max_connections = cfg->ws_max_connections,
+                    .max_message = srv->cfg.max_body,
+                    .out_buffer = srv->cfg.stream_buffer};
     if (ws_hub_new(&wc, engine, runtimes, &srv->ws, err, errlen) < 0) {
         freeaddrinfo(ai);
         http_stop(srv);

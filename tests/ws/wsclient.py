@@ -148,7 +148,7 @@ def two_lines(url):
 
 
 def stdin_close(url):
-    code = "import sys\nprint(len(sys.stdin.read()))\n"
+    code = "import sys\nd = sys.stdin.buffer.read()\nprint(len(d), d)\n"
     ws = WS(url)
     ws.send({"type": "execute", "language": "python", "code": code, "stdin": "abc"})
     ws.send({"type": "stdin", "data": "de"})
@@ -217,9 +217,10 @@ def session_hook(url):
     drain(ws)
 
 
-def silent(url):
+def hold(url):
     ws = WS(url)
-    drain(ws)
+    print("open", flush=True)
+    time.sleep(4)
 
 
 def binary_output(url):
