@@ -105,10 +105,28 @@ static scan_state scan(const char *text, bool python, bool hash_comments)
     return st;
 }
 
+/* Returns true when text starts with a Python compound statement's keyword
+ * ("while True: pass" asks for more lines, as in Python's own prompt). */
+static bool python_compound(const char *text)
+{
+    static const char *const kw[] = {"if",    "for",  "while", "def",    "class",   "with",  "try",
+                                     "async", "elif", "else",  "except", "finally", "match", "@"};
+    text += strspn(text, " \t");
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++) {
+        size_t n = strlen(kw[i]);
+        if (strncmp(text, kw[i], n) == 0 &&
+            (kw[i][0] == '@' || !text[n] || strchr(" \t(:", text[n])))
+            return true;
+    }
+    return false;
+}
+
 /* Returns true when the input needs more lines; last is its last line. */
 static bool needs_more(const char *text, const char *last, bool python, bool hash_comments)
 {
     scan_state st = scan(text, python, hash_comments);
+    if (python && python_compound(text))
+        st.opened_block = true;
     if (st.depth > 0 || st.in_triple || st.backslash)
         return true;
     if (st.opened_block)

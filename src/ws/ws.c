@@ -222,10 +222,12 @@ static void finish_locked(ws_conn *c, json_t *result)
                  "cancelled");
         queue_msg_locked(c, ws_error_msg(&e));
     }
-    if (result && json_object_set_new(result, "type", json_string("result")) == 0) {
-        queue_msg_locked(c, json_incref(result));
+    json_t *msg = result ? json_pack("{s:s}", "type", "result") : NULL; /* "type" first */
+    if (msg && json_object_update(msg, result) == 0) {
+        queue_msg_locked(c, msg);
         queue_close_locked(c, 1000, "done");
     } else {
+        json_decref(msg);
         queue_close_locked(c, 1011, "out of memory");
     }
     c->done = true;

@@ -85,7 +85,7 @@ check "the result says ok" has '"status": "ok", "success": true, "truncated": fa
 check "close 1000 after the result" closed_with 1000
 
 scenario stdin_close
-check "request stdin, text and binary stdin, then EOF" has '"data": "7 b'"'"'abcde\\\\xff\\\\x00'"'"'\\n"'
+check "request stdin, text and binary stdin, then EOF" has $'"data": "7 b\'abcde\\\\xff\\\\x00\'\\n"'
 check "stdin_close ends stdin (the program saw EOF and finished)" has '"status": "ok"'
 
 scenario compiled
@@ -132,7 +132,9 @@ check "POST: 405" eval '[ "$code" = 405 ]'
 
 # --max-ws-connections 2: two idle connections fill it.
 python3 "$CLIENT" hold "$URL" >"$TMP/h1" 2>&1 &
+h1=$!
 python3 "$CLIENT" hold "$URL" >"$TMP/h2" 2>&1 &
+h2=$!
 for _ in $(seq 1 50); do
   grep -q open "$TMP/h1" && grep -q open "$TMP/h2" && break
   sleep 0.1
@@ -141,7 +143,7 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Upgrade: websocket' -H 'Conn
   -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$URL/api/repl/connect")
 check "past --max-ws-connections: 503 too_many_connections" \
   eval '[ "$code" = 503 ] && grep -q too_many_connections "$TMP/body"'
-wait
+wait $h1 $h2
 
 echo "== a client that leaves"
 scenario client_leaves
