@@ -79,18 +79,21 @@ scenario two_lines
 # first (and 500 ms later): if stdin were not live, "got first" could not
 # come before "sent second", and the program would wait until its time limit.
 check "stage queued, then run" before '"stage": "queued"' '"stage": "run"'
-check "the program answers the first line before the second is sent" before 'sent first' 'first\n'
-check "... and the second after" before 'sent second' 'got second'
+check "the program answers the first line once it is sent" before 'sent first' 'saw got first'
+check "... before the second line is sent, and only the first" \
+  has 'stdout before the second line "got first\n"'
+check "... and the second line after it is sent" has 'stdout "got first\ngot second\n"'
+check "... in that order" before 'sent second' 'stdout "got first\ngot second\n"'
 check "the result says ok" has '"status": "ok", "success": true, "truncated": false, "type": "result"'
 check "close 1000 after the result" closed_with 1000
 
 scenario stdin_close
-check "request stdin, text and binary stdin, then EOF" has $'"data": "7 b\'abcde\\\\xff\\\\x00\'\\n"'
+check "request stdin, text and binary stdin, then EOF" has $'stdout "7 b\'abcde\\\\xff\\\\x00\'\\n"'
 check "stdin_close ends stdin (the program saw EOF and finished)" has '"status": "ok"'
 
 scenario compiled
 check "a compiled language: stage compile, then run" before '"stage": "compile"' '"stage": "run"'
-check "the compiled program reads live stdin" has '"data": "C got hello\n"'
+check "the compiled program reads live stdin" has 'stdout "C got hello\n"'
 
 echo "== signals"
 scenario kill

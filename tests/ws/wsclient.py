@@ -117,6 +117,7 @@ def drain(ws):
         while True:
             show(ws.recv())
     except Closed as c:
+        print("stdout", json.dumps(ws.stdout), flush=True)
         print("close", c.code, flush=True)
 
 
@@ -140,8 +141,10 @@ def two_lines(url):
     until(ws, lambda m: isinstance(m, dict) and m.get("stage") == "run")
     ws.send({"type": "stdin", "data": "first\n"})
     print("sent first", flush=True)
-    until(ws, lambda m: "got first" in ws.stdout)
+    until(ws, lambda m: "got first\n" in ws.stdout)
+    print("saw got first", flush=True)
     time.sleep(0.5)
+    print("stdout before the second line", json.dumps(ws.stdout), flush=True)
     ws.send({"type": "stdin", "data": "second\n"})
     print("sent second", flush=True)
     drain(ws)
