@@ -655,16 +655,21 @@ static void *conn_main(void *arg)
                 break;
         }
     }
-    run *r = steal_pointer(&c->run);
-    void *sexec = steal_pointer(&c->sexec);
+    /* c->run stays set until run_detach returns: a callback in progress reads it. */
+    run *r = c->run;
+    void *sexec = c->sexec;
     pthread_mutex_unlock(&c->mu);
     if (r) {
         run_detach(r); /* no callback from here on */
         run_cancel(r); /* no effect once done */
-        run_unref(r);
     }
     if (sexec)
         h->sessions.end(sexec);
+    pthread_mutex_lock(&c->mu);
+    c->run = NULL;
+    c->sexec = NULL;
+    pthread_mutex_unlock(&c->mu);
+    run_unref(r);
     MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
     pthread_mutex_lock(&h->mu);
     if (c->prev)

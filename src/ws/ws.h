@@ -64,8 +64,9 @@ typedef struct ws_sink {
  * begins msg's code (msg is the first message, "session" in it) with stdin
  * fed live from stdin_fd (ownership moves, also on failure); 0 with *exec,
  * or -1 with *e (its status picks the close code). signal: SIGINT or
- * SIGKILL to the execution. end: no sink call after it returns; an
- * execution still running is cancelled. */
+ * SIGKILL to the execution, from any thread, also from inside a sink
+ * callback (a client that reads too slowly). end: no sink call after it
+ * returns; an execution still running is cancelled. */
 typedef struct ws_session_hooks {
     int (*start)(void *ctx, json_t *msg, int stdin_fd, const ws_sink *sink, void **exec,
                  api_error *e);
