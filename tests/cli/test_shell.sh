@@ -19,7 +19,15 @@ FIRST_UID=7330000
 SRV_PID=
 
 cleanup() {
-  [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null
+  if [ -n "$SRV_PID" ]; then
+    # SIGTERM first: xxxd removes its boxes, mounts and cgroups on the way out.
+    kill -TERM "$SRV_PID" 2>/dev/null
+    for _ in $(seq 1 100); do
+      kill -0 "$SRV_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SRV_PID" 2>/dev/null
+  fi
   wait 2>/dev/null
   rm -rf "$TMP"
 }

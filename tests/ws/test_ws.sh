@@ -50,7 +50,15 @@ closed_with() { [ "$(tail -1 <<<"$OUT")" == "close $1" ]; }
 scenario() { OUT=$(timeout 60 python3 "$CLIENT" "$1" "$URL" 2>&1); }
 
 cleanup() {
-  [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null
+  if [ -n "$SRV_PID" ]; then
+    # SIGTERM first: xxxd removes its boxes, mounts and cgroups on the way out.
+    kill -TERM "$SRV_PID" 2>/dev/null
+    for _ in $(seq 1 100); do
+      kill -0 "$SRV_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$SRV_PID" 2>/dev/null
+  fi
   wait 2>/dev/null
   rm -rf "$TMP"
 }
