@@ -7,9 +7,9 @@
 CC       ?= gcc
 BUILD    ?= build
 SAN      ?= 0
-PKGS     := libmicrohttpd jansson libcurl libseccomp
+PKGS     := libmicrohttpd jansson libcurl libseccomp gnutls
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread
 
 CFLAGS   := -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers -g -Isrc $(DEPS_CFLAGS) \

@@ -37,6 +37,9 @@ typedef struct backend {
     int (*exec)(backend_lease *l, const box_spec *spec, box_result *res);
     /* Ends the lease's running step with BOX_CANCELLED; any thread. */
     void (*cancel)(backend_lease *l);
+    /* SIGINT to the running step's program (as box_interrupt); any thread.
+     * NULL when the backend cannot: run_interrupt then answers -1. */
+    int (*interrupt)(backend_lease *l);
     /* Kills what is left, wipes the workspace, frees the slot. */
     void (*release)(backend_lease *l);
     /* The maxima requests are capped to. */

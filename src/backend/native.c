@@ -32,6 +32,11 @@ static void native_cancel(backend_lease *l)
     box_cancel((box_slot *)l);
 }
 
+static int native_interrupt(backend_lease *l)
+{
+    return box_interrupt((box_slot *)l);
+}
+
 static void native_release(backend_lease *l)
 {
     box_release((box_slot *)l);
@@ -62,6 +67,7 @@ void backend_native(backend *b, box_pool *pool)
         .get_file = native_get_file,
         .exec = native_exec,
         .cancel = native_cancel,
+        .interrupt = native_interrupt,
         .release = native_release,
         .max = native_max,
         .slots = native_slots,

@@ -51,8 +51,27 @@ static CURL *prepare(const client *c, const char *method, const char *path, cons
     return h;
 }
 
+typedef struct tick_ctx {
+    void (*fn)(void *ctx);
+    void *ctx;
+} tick_ctx;
+
+static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    tick_ctx *t = p;
+    t->fn(t->ctx);
+    return 0;
+}
+
 int client_call(const client *c, const char *method, const char *path, const char *body,
                 long *status, bytebuf *answer)
+{
+    return client_call_watch(c, method, path, body, status, answer, NULL, NULL);
+}
+
+int client_call_watch(const client *c, const char *method, const char *path, const char *body,
+                      long *status, bytebuf *answer, void (*tick)(void *ctx), void *ctx)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL;
@@ -63,6 +82,12 @@ int client_call(const client *c, const char *method, const char *path, const cha
     }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
+    tick_ctx t = {tick, ctx};
+    if (tick) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);

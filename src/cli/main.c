@@ -33,6 +33,7 @@ static const char main_usage[] =
     "commands:\n"
     "  repl execute      run code in a language (see xxx repl execute --help)\n"
     "  repl languages    list the languages the service runs, with versions\n"
+    "  repl shell        an interactive prompt over a session (see xxx repl shell --help)\n"
     "  container create  run a command in a fresh box (see xxx container create --help)\n"
     "  container list    list the boxes queued or running now\n"
     "  container remove  cancel and remove a box by id\n"
@@ -59,7 +60,11 @@ static const char execute_usage[] =
     "      --wall-ms N, --cpu-ms N, --memory-mb N, --processes N, --output-bytes N\n"
     "                       limits (capped by the server)\n"
     "  -s, --streaming      print output live as the program writes it (SSE)\n"
-    "  -j, --json           print the whole result as JSON instead\n"
+    "      --interactive    run over a WebSocket: this terminal's (or pipe's) stdin goes\n"
+    "                       to the program as it is typed; Ctrl-D ends it, Ctrl-C sends\n"
+    "                       SIGINT, a second Ctrl-C kills the run. Output is live.\n"
+    "  -j, --json           print the whole result as JSON instead (with --interactive:\n"
+    "                       every WebSocket message, one per line)\n"
     "      --api-url URL    the service (default $XXX_API_URL, else " DEFAULT_API_URL ")\n"
     "  -h, --help           this text\n"
     "\n"
@@ -142,7 +147,7 @@ static int read_code_interactive(bytebuf *b)
 }
 
 /* Writes bytes of a JSON string field (or its exact _base64 twin) to f. */
-static void write_field(json_t *obj, const char *key, FILE *f)
+void write_field(json_t *obj, const char *key, FILE *f)
 {
     char k64[64];
     snprintf(k64, sizeof k64, "%s_base64", key);
@@ -165,7 +170,7 @@ static void write_field(json_t *obj, const char *key, FILE *f)
 }
 
 /* Returns the exit status the CLI should end with for a result. */
-static int exit_status_of(json_t *res)
+int exit_status_of(json_t *res)
 {
     const char *status = json_string_value(json_object_get(res, "status"));
     json_t *code = json_object_get(res, "exit_code");
@@ -199,7 +204,7 @@ static int exit_status_of(json_t *res)
 }
 
 /* Tells on stderr what a non-plain ending means; compile output first. */
-static void report_outcome(json_t *res)
+void report_outcome(json_t *res)
 {
     const char *status = json_string_value(json_object_get(res, "status"));
     json_t *compile = json_object_get(res, "compile");
@@ -328,7 +333,7 @@ static int parse_limit(const char *flag, const char *arg, json_t *limits, const 
 
 static int cmd_execute(client *c, int argc, char **argv)
 {
-    enum { O_API = 256, O_PUT, O_VERSION, O_WALL, O_CPU, O_MEM, O_PROCS, O_OUT };
+    enum { O_API = 256, O_PUT, O_VERSION, O_WALL, O_CPU, O_MEM, O_PROCS, O_OUT, O_INTERACTIVE };
     static const struct option lopts[] = {
         {"language", required_argument, NULL, 'l'},
         {"code", required_argument, NULL, 'c'},
@@ -346,10 +351,11 @@ static int cmd_execute(client *c, int argc, char **argv)
         {"memory-mb", required_argument, NULL, O_MEM},
         {"processes", required_argument, NULL, O_PROCS},
         {"output-bytes", required_argument, NULL, O_OUT},
+        {"interactive", no_argument, NULL, O_INTERACTIVE},
         {0},
     };
     const char *language = NULL, *code = NULL, *file = NULL, *stdin_text = NULL, *version = NULL;
-    bool streaming = false, json_out = false;
+    bool streaming = false, json_out = false, interactive = false;
     _cleanup_json_ json_t *args = json_array();
     _cleanup_json_ json_t *files = json_array();
     _cleanup_json_ json_t *limits = json_object();
@@ -385,6 +391,9 @@ static int cmd_execute(client *c, int argc, char **argv)
             break;
         case O_VERSION:
             version = optarg;
+            break;
+        case O_INTERACTIVE:
+            interactive = true;
             break;
         case O_PUT: {
             char *eq = strchr(optarg, '=');
@@ -427,6 +436,10 @@ static int cmd_execute(client *c, int argc, char **argv)
         return usage_error(execute_usage, "%s", "--language is required");
     if (code && file)
         return usage_error(execute_usage, "%s", "give --code or --file, not both");
+    if (interactive && !code && !file)
+        return usage_error(execute_usage, "%s",
+                           "--interactive gives stdin to the program: the code comes from --code "
+                           "or --file");
     bytebuf text = {0};
     if (file) {
         if (read_file(file, &text) < 0) {
@@ -459,6 +472,8 @@ static int cmd_execute(client *c, int argc, char **argv)
         json_object_set(req, "limits", limits);
     if (version)
         json_object_set_new(req, "version", json_string(version));
+    if (interactive)
+        return cli_interactive(c, req, json_out);
     return submit(c, "/api/repl/execute", req, streaming, json_out);
 }
 
@@ -704,6 +719,8 @@ int main(int argc, char **argv)
         rc = cmd_execute(&c, sub_argc, sub_argv);
     else if (strcmp(group, "repl") == 0 && cmd && strcmp(cmd, "languages") == 0)
         rc = cmd_languages(&c, sub_argc, sub_argv);
+    else if (strcmp(group, "repl") == 0 && cmd && strcmp(cmd, "shell") == 0)
+        rc = cmd_shell(&c, sub_argc, sub_argv);
     else if (strcmp(group, "container") == 0 && cmd && strcmp(cmd, "create") == 0)
         rc = cmd_create(&c, sub_argc, sub_argv);
     else if (strcmp(group, "container") == 0 && cmd && strcmp(cmd, "list") == 0)

@@ -3,7 +3,8 @@
  * Routes (README "API"): GET /health, GET /api/repl/languages,
  * POST /api/repl/execute, POST /api/repl/execute/stream (SSE),
  * POST /api/containers/create, POST /api/containers/create/stream (SSE),
- * GET /api/containers/list, DELETE /api/containers/{id}; with a web_dir,
+ * GET /api/containers/list, DELETE /api/containers/{id}, and GET
+ * /api/repl/connect, upgraded to a WebSocket (src/ws); with a web_dir,
  * GET/HEAD of any other path outside /api/ serves the playground's files
  * (http_static_*). Every error is {"error": {"code", "message"}} with its
  * status.
@@ -40,11 +41,12 @@ typedef struct http_config {
     size_t max_body;  /* request bodies above it get 413 */
     unsigned threads; /* polling threads; 0: 1 */
     unsigned max_connections;
-    unsigned idle_timeout_s; /* an idle connection is closed after it */
-    unsigned heartbeat_ms;   /* SSE keep-alive comment period; 0: 1000 */
-    size_t stream_buffer;    /* unsent SSE bytes one stream may hold; 0: 8 MiB */
-    size_t stream_budget;    /* unsent SSE bytes all streams may hold; 0: 256 MiB */
-    const char *web_dir;     /* static files served at / (the playground); NULL: none */
+    unsigned idle_timeout_s;     /* an idle connection is closed after it */
+    unsigned heartbeat_ms;       /* SSE keep-alive comment period; 0: 1000 */
+    size_t stream_buffer;        /* unsent SSE bytes one stream may hold; 0: 8 MiB */
+    size_t stream_budget;        /* unsent SSE bytes all streams may hold; 0: 256 MiB */
+    const char *web_dir;         /* static files served at / (the playground); NULL: none */
+    unsigned ws_max_connections; /* open WebSocket connections (src/ws); 0: 64 */
 } http_config;
 
 typedef struct http_server http_server;
@@ -52,6 +54,9 @@ typedef struct http_server http_server;
 /* Binds and starts serving. Returns 0, or -1 with err. */
 int http_start(const http_config *cfg, run_engine *engine, const runtime_set *runtimes,
                http_server **out, char *err, size_t errlen);
+
+/* Returns the server's WebSocket hub (ws/ws.h), e.g. to set its session hooks. */
+struct ws_hub *http_ws(http_server *s);
 
 /* Returns the port the server listens on. */
 uint16_t http_port(const http_server *s);

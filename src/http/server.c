@@ -31,6 +31,7 @@
 #include "common/json_cleanup.h"
 #include "http/http.h"
 #include "sse/sse.h"
+#include "ws/ws.h"
 
 typedef enum route {
     R_NONE,
@@ -42,6 +43,7 @@ typedef enum route {
     R_CREATE_STREAM,
     R_LIST,
     R_CONTAINER, /* /api/containers/{id} */
+    R_CONNECT,   /* WebSocket (src/ws) */
     R_STATIC,    /* the playground's files: GET/HEAD outside /api/ */
 } route;
 
@@ -67,6 +69,7 @@ struct http_server {
 
     pthread_mutex_t log_mu;
     atomic_size_t sse_pending; /* unsent SSE bytes over all streams */
+    ws_hub *ws;
 };
 
 struct request {
@@ -215,6 +218,7 @@ static route match_route(const char *url)
         {"/api/containers/create", R_CREATE},
         {"/api/containers/create/stream", R_CREATE_STREAM},
         {"/api/containers/list", R_LIST},
+        {WS_PATH, R_CONNECT},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(url, table[i].path) == 0)
@@ -232,6 +236,7 @@ static bool method_ok(route r, const char *method)
     case R_HEALTH:
     case R_LANGUAGES:
     case R_LIST:
+    case R_CONNECT:
     case R_STATIC:
         return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     case R_EXECUTE:
@@ -465,6 +470,20 @@ static enum MHD_Result answer_delete(request *req)
     return queue_json(req, 200, body);
 }
 
+/* Upgrades to a WebSocket (src/ws), or says why not. */
+static enum MHD_Result answer_connect(request *req)
+{
+    api_error e = {0};
+    struct MHD_Response *resp = ws_handshake(req->srv->ws, req->conn, &e);
+    if (!resp)
+        return queue_api_error(req, &e);
+    req->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+    req->answered = true;
+    enum MHD_Result r = MHD_queue_response(req->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 /* Answers a finished buffered run. */
 static enum MHD_Result answer_result(request *req)
 {
@@ -569,6 +588,8 @@ static enum MHD_Result answer(request *req)
         return answer_list(req);
     case R_CONTAINER:
         return answer_delete(req);
+    case R_CONNECT:
+        return answer_connect(req);
     case R_STATIC:
         return answer_static(req);
     case R_EXECUTE:
@@ -803,8 +824,16 @@ int http_start(const http_config *cfg, run_engine *engine, const runtime_set *ru
         http_stop(srv);
         return -1;
     }
+    ws_config wc = {.max_connections = cfg->ws_max_connections,
+                    .max_message = srv->cfg.max_body,
+                    .out_buffer = srv->cfg.stream_buffer};
+    if (ws_hub_new(&wc, engine, runtimes, &srv->ws, err, errlen) < 0) {
+        freeaddrinfo(ai);
+        http_stop(srv);
+        return -1;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_OptionItem opts[] = {
@@ -840,6 +869,11 @@ int http_start(const http_config *cfg, run_engine *engine, const runtime_set *ru
     srv->heartbeat_started = true;
     *out = srv;
     return 0;
+}
+
+ws_hub *http_ws(http_server *s)
+{
+    return s->ws;
 }
 
 uint16_t http_port(const http_server *s)
@@ -881,6 +915,7 @@ void http_stop(http_server *s)
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->heartbeat, NULL);
     }
+    ws_hub_free(s->ws); /* libmicrohttpd wants upgraded sockets closed before it stops */
     if (s->d)
         MHD_stop_daemon(s->d);
     http_static_close(s->web);

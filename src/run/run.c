@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "common/cleanup.h"
@@ -88,6 +89,8 @@ void run_request_clear(run_request *req)
     strv_free(req->command);
     strv_free(req->args);
     free(req->stdin_data);
+    if (req->stdin_live && req->stdin_fd >= 0)
+        close(req->stdin_fd);
     for (size_t i = 0; i < req->nfiles; i++) {
         free(req->files[i].name);
         free(req->files[i].data);
@@ -254,6 +257,14 @@ static void notify_start(run *r)
     pthread_mutex_unlock(&r->obs_mu);
 }
 
+static void notify_stage(run *r, const char *stage)
+{
+    pthread_mutex_lock(&r->obs_mu);
+    if (!r->detached && r->obs.on_stage)
+        r->obs.on_stage(r->obs.ctx, stage);
+    pthread_mutex_unlock(&r->obs_mu);
+}
+
 static void notify_done(run *r)
 {
     pthread_mutex_lock(&r->obs_mu);
@@ -292,7 +303,8 @@ static void on_box_output(void *ctx, box_stream stream, const char *data, size_t
 
 /* Runs argv in the slot as one step; fills *step. */
 static void exec_step(run *r, backend_lease *s, char *const *argv, const box_limits *limits,
-                      const char *stdin_data, size_t stdin_len, bool forward, run_step *step)
+                      const char *stdin_data, size_t stdin_len, int stdin_fd, bool forward,
+                      run_step *step)
 {
     step->limits = *limits;
     step_sink sink = {.r = r, .step = step, .forward = forward};
@@ -302,7 +314,7 @@ static void exec_step(run *r, backend_lease *s, char *const *argv, const box_lim
         .cwd = NULL,
         .stdin_data = stdin_data,
         .stdin_len = stdin_len,
-        .stdin_fd = -1,
+        .stdin_fd = stdin_fd,
         .limits = *limits,
         .on_output = on_box_output,
         .ctx = &sink,
@@ -441,7 +453,8 @@ static void execute(run_engine *e, run *r)
             snprintf(res->message, sizeof res->message, "out of memory");
             goto out;
         }
-        exec_step(r, s, cargv, &lim, NULL, 0, false, &res->compile);
+        notify_stage(r, "compile");
+        exec_step(r, s, cargv, &lim, NULL, 0, -1, false, &res->compile);
         res->compiled = true;
         box_status st = res->compile.box.status;
         if (st != BOX_OK) {
@@ -469,7 +482,14 @@ static void execute(run_engine *e, run *r)
         goto out;
     }
     run_effective_limits(&lim, false, &rt->run_limits, &r->req.limits, e->be.max(e->be.self));
-    exec_step(r, s, argv, &lim, r->req.stdin_data, r->req.stdin_len, true, &res->exec);
+    notify_stage(r, "run");
+    exec_step(r, s, argv, &lim, r->req.stdin_data, r->req.stdin_len,
+              r->req.stdin_live ? r->req.stdin_fd : -1, true, &res->exec);
+    if (r->req.stdin_live && r->req.stdin_fd >= 0) {
+        /* Now, not at the last unref: the writer learns (EPIPE) that no one reads. */
+        close(r->req.stdin_fd);
+        r->req.stdin_fd = -1;
+    }
     res->ran = true;
     res->status = box_status_name(res->exec.box.status);
     describe(&res->exec, "the program", res->message, sizeof res->message);
@@ -491,7 +511,7 @@ static void probe(run_engine *e, run *r)
     }
     box_limits lim;
     run_effective_limits(&lim, true, &rt->compile_limits, NULL, e->be.max(e->be.self));
-    exec_step(r, s, rt->version_rule.command, &lim, NULL, 0, false, &res->compile);
+    exec_step(r, s, rt->version_rule.command, &lim, NULL, 0, -1, false, &res->compile);
     const box_result *v = &res->compile.box;
     if (v->status != BOX_OK) {
         describe(&res->compile, "the version command", r->probe_detail, sizeof r->probe_detail);
@@ -516,7 +536,7 @@ static void probe(run_engine *e, run *r)
         cargv = runtime_expand((const char *const *)rt->compile, rt->source, NULL);
         if (!cargv)
             goto out;
-        exec_step(r, s, cargv, &lim, NULL, 0, false, &res->compile);
+        exec_step(r, s, cargv, &lim, NULL, 0, -1, false, &res->compile);
         if (res->compile.box.status != BOX_OK) {
             describe(&res->compile, "compilation", r->probe_detail, sizeof r->probe_detail);
             if (res->compile.box.status == BOX_RUNTIME_ERROR)
@@ -530,7 +550,7 @@ static void probe(run_engine *e, run *r)
     if (!argv)
         goto out;
     run_effective_limits(&lim, false, &rt->run_limits, NULL, e->be.max(e->be.self));
-    exec_step(r, s, argv, &lim, NULL, 0, false, &res->exec);
+    exec_step(r, s, argv, &lim, NULL, 0, -1, false, &res->exec);
     const box_result *x = &res->exec.box;
     if (x->status != BOX_OK) {
         describe(&res->exec, "the self-test", r->probe_detail, sizeof r->probe_detail);
@@ -816,6 +836,16 @@ void run_cancel(run *r)
     pthread_mutex_lock(&e->mu);
     cancel_locked(e, r);
     pthread_mutex_unlock(&e->mu);
+}
+
+int run_interrupt(run *r)
+{
+    int rc = -1;
+    pthread_mutex_lock(&r->mu);
+    if (r->slot && r->state == RUN_RUNNING && r->e->be.interrupt)
+        rc = r->e->be.interrupt(r->slot);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
 }
 
 int run_cancel_id(run_engine *e, const char *id)

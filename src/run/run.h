@@ -55,6 +55,8 @@ typedef struct run_request {
     char **args;    /* NULL-terminated, may be NULL */
     char *stdin_data;
     size_t stdin_len;
+    bool stdin_live; /* the run step's stdin is stdin_fd's bytes, live (stdin_data unused) */
+    int stdin_fd;    /* with stdin_live: owned by the request, closed when the step ends */
     run_file *files;
     size_t nfiles;
     box_limits limits; /* the request's wishes for the run step; 0 fields: defaults */
@@ -85,13 +87,15 @@ typedef struct run run;
 typedef struct run_engine run_engine;
 
 /* Callbacks on a worker thread. on_start: the run has a box (before its
- * first step). on_output: a chunk of the run step's output. on_done: the
- * result is final (run_get_result). Any may be NULL. */
+ * first step). on_stage: a step begins ("compile" or "run"). on_output: a
+ * chunk of the run step's output. on_done: the result is final
+ * (run_get_result). Any may be NULL. */
 typedef struct run_observer {
     void (*on_start)(void *ctx);
     void (*on_output)(void *ctx, box_stream stream, const char *data, size_t len);
     void (*on_done)(void *ctx);
     void *ctx;
+    void (*on_stage)(void *ctx, const char *stage); /* last: positional initializers stay valid */
 } run_observer;
 
 typedef struct run_config {
@@ -133,6 +137,10 @@ void run_detach(run *r);
 /* Cancels a run: a queued one ends without a box, a running one is killed.
  * Its status becomes "cancelled". No effect once done. */
 void run_cancel(run *r);
+
+/* Sends SIGINT to the program of the run's current step (box_interrupt);
+ * -1 when no step is running. */
+int run_interrupt(run *r);
 
 /* Cancels the queued or running run with this id; -1 when there is none. */
 int run_cancel_id(run_engine *e, const char *id);

@@ -43,6 +43,7 @@ typedef struct serve_config {
     unsigned long long http_threads;
     unsigned long long max_connections;
     unsigned long long idle_timeout_s;
+    unsigned long long ws_connections;
     unsigned long long stream_buffer_mb, stream_budget_mb;
     const char *runtimes;
     const char *languages;
@@ -88,6 +89,8 @@ static const opt_def opts[] = {
      "open connections at once"},
     {"idle-timeout", "XXX_IDLE_TIMEOUT", OPT_NUM, F(idle_timeout_s), "60", 1, 86400,
      "seconds before an idle connection is closed"},
+    {"max-ws-connections", "XXX_MAX_WS_CONNECTIONS", OPT_NUM, F(ws_connections), "64", 1, 100000,
+     "open WebSocket connections at once (one thread each)"},
     {"stream-buffer-mb", "XXX_STREAM_BUFFER_MB", OPT_NUM, F(stream_buffer_mb), "8", 1, 4096,
      "unsent stream output one client may fall behind by before its run is cancelled"},
     {"stream-budget-mb", "XXX_STREAM_BUDGET_MB", OPT_NUM, F(stream_budget_mb), "256", 1, 65536,
@@ -470,6 +473,7 @@ int serve_main(int argc, char **argv)
         .idle_timeout_s = (unsigned)c.idle_timeout_s,
         .stream_buffer = (size_t)c.stream_buffer_mb << 20,
         .stream_budget = (size_t)c.stream_budget_mb << 20,
+        .ws_max_connections = (unsigned)c.ws_connections,
     };
     http_server *srv = NULL;
     if (http_start(&hc, engine, rts, &srv, err, sizeof err) < 0) {
