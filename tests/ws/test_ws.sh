@@ -107,6 +107,9 @@ echo "== signals"
 scenario kill
 check "SIGKILL cancels the run" has '"status": "cancelled"'
 check "close 1000 after the result of a killed run" closed_with 1000
+scenario interrupt
+check "SIGINT reaches the program, which handles it" has 'stdout "waiting\ninterrupted\n"'
+check "... and ends on its own" has '"status": "ok"'
 scenario bad_signal
 check "an unknown signal is an error message" has '"code": "invalid_signal"'
 check "... and the run goes on" has '"status": "ok"'

@@ -169,6 +169,18 @@ def kill(url):
     drain(ws)
 
 
+def interrupt(url):
+    # SIGINT reaches the program itself (Python raises KeyboardInterrupt),
+    # which handles it and ends on its own: status ok, not cancelled.
+    code = ("import time\ntry:\n    print('waiting', flush=True)\n    time.sleep(30)\n"
+            "except KeyboardInterrupt:\n    print('interrupted', flush=True)\n")
+    ws = WS(url)
+    ws.send({"type": "execute", "language": "python", "code": code})
+    until(ws, lambda m: "waiting\n" in ws.stdout)
+    ws.send({"type": "signal", "signal": "SIGINT"})
+    drain(ws)
+
+
 def bad_signal(url):
     code = "input()\n"
     ws = WS(url)
