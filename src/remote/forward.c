@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec/codec.h"
 #include "common/bytebuf.h"
@@ -20,6 +21,7 @@
 #include "sse/sse.h"
 
 #define MAX_ERROR_BODY 65536
+#define REMOTE_BUSY_RETRIES 20
 
 /* ---- request ---- */
 
@@ -394,6 +396,7 @@ void remote_execute(void *ctx, run *r)
     bool busy = false;
     uint64_t deadline = remote_now_ms() + rm->cfg.start_timeout_ms;
     unsigned max = rm->cfg.max_attempts < 8 ? rm->cfg.max_attempts : 8;
+    unsigned busy_retries = 0;
     while (ntried < max) {
         picked p;
         if (remote_pick(rm, req->rt->name, tried, ntried, r, deadline, &p) < 0)
@@ -446,6 +449,14 @@ void remote_execute(void *ctx, run *r)
         describe_refusal(&a, &p, a.slow_start ? CURLE_OPERATION_TIMEDOUT : cc, last, sizeof last);
         busy = a.status == 429;
         attempt_free(&a);
+        if (busy && busy_retries < REMOTE_BUSY_RETRIES && remote_now_ms() < deadline) {
+            /* Full for a moment (other clients use it too): offer it again
+             * after a pause, without counting an attempt. */
+            busy_retries++;
+            ntried--;
+            struct timespec pause = {.tv_nsec = 50 * 1000000L};
+            nanosleep(&pause, NULL);
+        }
     }
     /* Never started anywhere: the HTTP layer answers 503, as for "no box". */
     if (run_exec_cancelled(r)) {

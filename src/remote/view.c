@@ -46,7 +46,11 @@ static int executor_from_instance(executor *e, json_t *inst)
     e->queued = uint_of(m, "queued");
     e->free_slots = uint_of(m, "free_slots");
     unsigned qcap = uint_of(m, "queue_capacity");
-    e->capacity = e->slots ? e->slots + qcap : 0;
+    /* Half the queue it has: the other half absorbs the moment between a
+     * run ending there and its worker taking the next one, which would
+     * otherwise answer 429. Runs beyond wait here, where they can still go
+     * to whichever executor frees up first. */
+    e->capacity = e->slots ? e->slots + (qcap / 2 ? qcap / 2 : 1) : 0;
     json_t *rts = json_object_get(m, "runtimes");
     if (json_is_array(rts)) {
         e->runtimes = json_incref(rts);
