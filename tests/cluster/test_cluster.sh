@@ -1,0 +1,406 @@
+#!/usr/bin/env bash
+# test_cluster.sh — the cluster of issue 5 against a real etcd: registration
+# visible in etcd, expiry after kill -9, load spread over two executors,
+# failover under load (retry of runs not yet started, an explicit
+# executor_lost for the run in flight), etcd stopped and restarted under
+# load, graceful deregistration, CONTAINERS_API_URL, and the registry's own
+# contract in memory.
+#
+# Needs root (container-api builds boxes), etcd, etcdctl, curl and jq.
+# Ports 42200-42299 and box uids 161000-163999 are its own. Prints one line
+# per check and "N passed, N failed"; exits non-zero on a failure.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+XXXD=$BUILD/xxxd
+TMP=$(mktemp -d /tmp/xxx-cluster.XXXXXX)
+BASE=42200
+ETCD_PORT=$BASE
+PEER_PORT=$((BASE + 1))
+REPL_PORT=$((BASE + 2))
+REG_PORT=$((BASE + 3))
+MEMREG_PORT=$((BASE + 4))
+STATIC_PORT=$((BASE + 5))
+NODE_PORT=([1]=$((BASE + 11)) [2]=$((BASE + 12)))
+NODE_UID=([1]=161000 [2]=162000)
+TTL=3
+REG=http://127.0.0.1:$REG_PORT
+REPL=http://127.0.0.1:$REPL_PORT
+export ETCDCTL_API=3
+ETCDCTL=(etcdctl --endpoints="127.0.0.1:$ETCD_PORT" --command-timeout=2s)
+LANGS=python,c
+
+pass=0
+fail=0
+failed=()
+declare -A PID
+
+ok() {
+  pass=$((pass + 1))
+  echo "ok   $1"
+}
+bad() {
+  fail=$((fail + 1))
+  failed+=("$1")
+  echo "FAIL $1"
+}
+check() {
+  local name=$1
+  shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+eq() {
+  [ "$1" == "$2" ] && return 0
+  printf '     want: %q\n     got:  %q\n' "$2" "$1"
+  return 1
+}
+ge() {
+  [ "$1" -ge "$2" ] && return 0
+  echo "     want at least $2, got $1"
+  return 1
+}
+
+cleanup() {
+  for name in "${!PID[@]}"; do
+    kill -TERM "${PID[$name]}" 2>/dev/null
+  done
+  for name in "${!PID[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "${PID[$name]}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${PID[$name]}" 2>/dev/null
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+
+wait_http() { # URL TENTHS
+  for _ in $(seq 1 "$2"); do
+    curl -sf -o /dev/null --max-time 2 "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_etcd() {
+  etcd --name xxx-test --data-dir "$TMP/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
+    --initial-cluster "xxx-test=http://127.0.0.1:$PEER_PORT" >>"$TMP/etcd.log" 2>&1 &
+  PID[etcd]=$!
+  wait_http "http://127.0.0.1:$ETCD_PORT/health" 200
+}
+
+start_node() { # N: starts node N; wait_node N waits until it answers.
+  local n=$1
+  "$XXXD" container-api --port "${NODE_PORT[$n]}" --slots 2 --languages $LANGS \
+    --state-dir "/run/xxx-clt-node$n" --cgroup-name "xxx-clt-node$n" \
+    --first-uid "${NODE_UID[$n]}" --runtimes "$ROOT/runtimes" --shutdown-grace-ms 2000 \
+    --registry-url "$REG" --keepalive-ms 1000 >>"$TMP/node$n.log" 2>&1 &
+  PID[node$n]=$!
+}
+wait_node() { wait_http "http://127.0.0.1:${NODE_PORT[$1]}/health" 1200; }
+
+# keys: the container-api keys in etcd, one per line.
+keys() { "${ETCDCTL[@]}" get --prefix /services/container-api/ --keys-only 2>/dev/null | grep -v '^$'; }
+nkeys() { keys | wc -l; }
+# node_key N: the key of node N (by the port in its value).
+node_key() {
+  "${ETCDCTL[@]}" get --prefix /services/container-api/ --print-value-only 2>/dev/null |
+    jq -r --argjson p "${NODE_PORT[$1]}" 'select(.port == $p) | "/services/container-api/" + .id'
+}
+# wait_keys N TENTHS: until etcd holds N container-api keys.
+wait_keys() {
+  for _ in $(seq 1 "$2"); do
+    [ "$(nkeys)" -eq "$1" ] && return 0
+    sleep 0.1
+  done
+  echo "     etcd holds $(nkeys) keys, want $1"
+  return 1
+}
+
+# run_python CODE [URL]: a buffered run; CODE_ and BODY_ get the answer.
+run_python() {
+  local body
+  body=$(jq -cn --arg c "$1" '{language: "python", code: $c}')
+  CODE_=$(curl -s --max-time 60 -o "$TMP/body" -w '%{http_code}' "${2:-$REPL}/api/repl/execute" \
+    -d "$body")
+  BODY_=$(cat "$TMP/body")
+}
+
+# load_loop ID SECONDS: back-to-back short runs; one line "http status" per run.
+load_loop() {
+  local id=$1 until=$((SECONDS + $2)) n=0
+  while [ $SECONDS -lt $until ]; do
+    n=$((n + 1))
+    local code rc
+    code=$(curl -s --max-time 40 -o "$TMP/load-$id-$n.json" -w '%{http_code}' \
+      "$REPL/api/repl/execute" -d '{"language": "python", "code": "import time; time.sleep(0.1); print(\"ok\")"}')
+    rc=$?
+    echo "$(date +%s.%N) $rc $code $(jq -r '.status // .error.code' "$TMP/load-$id-$n.json" 2>/dev/null)" >>"$TMP/load-$id.txt"
+  done
+}
+
+echo "== etcd, registry, two container-api nodes, repl-api"
+for d in /run/xxx-clt-node1 /run/xxx-clt-node2; do [ -e "$d" ] || mkdir -p "$d"; done
+if ! start_etcd; then
+  echo "etcd did not start:"
+  tail -5 "$TMP/etcd.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+"$XXXD" service-registry --port "$REG_PORT" --etcd-endpoints "127.0.0.1:$ETCD_PORT" \
+  --ttl $TTL >"$TMP/registry.log" 2>&1 &
+PID[registry]=$!
+wait_http "$REG/health" 100
+start_node 1
+start_node 2
+wait_node 1
+wait_node 2
+"$XXXD" repl-api --port "$REPL_PORT" --runtimes "$ROOT/runtimes" --registry-url "$REG" \
+  --refresh-ms 500 --wait-executors-ms 20000 >"$TMP/repl-api.log" 2>&1 &
+PID[repl]=$!
+if ! wait_http "$REPL/health" 300; then
+  echo "repl-api did not start:"
+  tail -5 "$TMP/repl-api.log" "$TMP/node1.log" "$TMP/registry.log"
+  echo "$pass passed, $((fail + 1)) failed"
+  exit 1
+fi
+
+echo "== registration"
+check "the registry's health says etcd is reachable" \
+  eq "$(curl -s "$REG/health" | jq -r '.status + " " + .store')" "ok etcd"
+check "both executors are registered under /services/container-api/ in etcd" wait_keys 2 100
+val=$("${ETCDCTL[@]}" get "$(node_key 1)" --print-value-only)
+check "an executor's value has its URL, slots, load, runtimes with versions and build" \
+  eq "$(jq -r '[.url, .metadata.slots, (.metadata.free_slots | type), (.metadata.queued | type),
+      (.metadata.runtimes | map(.language) | join(",")), (.metadata.runtimes[0].version | length > 0),
+      .metadata.backend, (.metadata.version | type)] | join(" ")' <<<"$val")" \
+  "http://127.0.0.1:${NODE_PORT[1]} 2 number number c,python true box string"
+lease=$("${ETCDCTL[@]}" get "$(node_key 1)" -w json | jq -r '.kvs[0].lease')
+ttl=$("${ETCDCTL[@]}" lease timetolive "$(printf '%x' "$lease")" | sed -n 's/.*granted with TTL(\([0-9]*\)s).*/\1/p')
+check "its key is attached to a lease with the registry's TTL" eq "$ttl" "$TTL"
+check "GET /api/registry/services/container-api lists both" \
+  eq "$(curl -s "$REG/api/registry/services/container-api" | jq '.instances | length')" 2
+check "GET /api/registry/services groups them by name" \
+  eq "$(curl -s "$REG/api/registry/services" | jq '.services["container-api"] | length')" 2
+
+echo "== runs through repl-api"
+run_python 'print(6 * 7)'
+check "a python run through repl-api answers as the all-in-one server does" \
+  eq "$CODE_ $(jq -r '[.status, .result, .version, .limits.wall_ms] | join(" ")' <<<"$BODY_")" \
+  "200 ok 42
+ $(curl -s "$REPL/api/repl/languages" | jq -r '.runtimes[] | select(.language == "python") | .version') 10000"
+check "repl-api serves the languages the executors serve" \
+  eq "$(curl -s "$REPL/api/repl/languages" | jq -r '.languages | join(",")')" "c,python"
+body=$(jq -cn '{language: "c", code: "#include <stdio.h>\nint main(int c, char **v) { char b[64]; FILE *f = fopen(\"d/in.txt\", \"r\"); fgets(b, sizeof b, f); printf(\"%s %s \", v[1], b); fgets(b, sizeof b, stdin); printf(\"%s\", b); return 3; }",
+  stdin: "from stdin\n", args: ["arg1"], files: [{name: "d/in.txt", content: "ZmlsZQ==", encoding: "base64"}],
+  limits: {wall_ms: 4000}}')
+got=$(curl -s --max-time 60 "$REPL/api/repl/execute" -d "$body")
+check "a compiled run carries args, files (base64), stdin and limits to the executor" \
+  eq "$(jq -r '[.status, .exit_code, .stdout, .compile.status, .limits.wall_ms] | join("|")' <<<"$got")" \
+  "runtime_error|3|arg1 file from stdin
+|ok|4000"
+got=$(curl -s --max-time 60 "$REPL/api/repl/execute" -d '{"language": "c", "code": "int main(void) { return missing; }"}')
+check "a compile error comes back with the compiler's text" \
+  eq "$(jq -r '.status + " " + (.compile.output | test("missing") | tostring)' <<<"$got")" "compile_error true"
+got=$(curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \
+  -d '{"language": "python", "code": "import sys\nprint(\"a\")\nsys.stdout.buffer.write(b\"\\xff\\n\")\nprint(\"b\", file=sys.stderr)"}')
+check "a stream passes stdout, non-UTF-8 bytes as base64 and stderr, then result and done" \
+  eq "$(grep '^event:' <<<"$got" | tr '\n' ' ')" \
+  "event: stdout event: stdout_base64 event: stderr event: result event: done "
+got=$(curl -s --max-time 60 "$REPL/api/containers/create" \
+  -d '{"image": "python:3.11-slim", "command": ["python3", "-c", "print(\"Hello\")"]}')
+check "the container API goes through repl-api too" \
+  eq "$(jq -r '.message + "|" + .output' <<<"$got")" "Container executed successfully|Hello
+"
+
+echo "== 40 concurrent runs"
+before1=$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node1.log")
+before2=$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node2.log")
+pids=()
+for i in $(seq 1 40); do
+  curl -s --max-time 60 -o "$TMP/c40-$i.json" "$REPL/api/repl/execute" \
+    -d '{"language": "python", "code": "import time; time.sleep(0.2); print(\"ok\")"}' &
+  pids+=($!)
+done
+wait "${pids[@]}"
+okc=$(cat "$TMP"/c40-*.json | jq -r .status | grep -c '^ok$')
+check "all 40 succeed" eq "$okc" 40
+n1=$(($(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node1.log") - before1))
+n2=$(($(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node2.log") - before2))
+echo "     node1 ran $n1, node2 ran $n2"
+check "both executors took a fair share (at least 12 of 40 each)" test "$n1" -ge 12 -a "$n2" -ge 12
+
+echo "== kill -9 an executor under load"
+# A streamed run that is surely running when its node dies.
+curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \
+  -d '{"language": "python", "code": "import time\nprint(\"started\")\ntime.sleep(20)\nprint(\"never\")"}' >"$TMP/inflight.sse" &
+inflight=$!
+victim=
+for _ in $(seq 1 100); do
+  for n in 1 2; do
+    if curl -s "http://127.0.0.1:${NODE_PORT[$n]}/api/containers/list" | jq -e '.containers[] | select(.state == "running")' >/dev/null 2>&1; then
+      victim=$n
+      break 2
+    fi
+  done
+  sleep 0.1
+done
+check "the long run is running on one node" test -n "$victim"
+victim=${victim:-1}
+other=$((3 - victim))
+victim_key=$(node_key "$victim")
+loaders=()
+for i in 1 2 3 4; do
+  load_loop "$i" 8 &
+  loaders+=($!)
+done
+sleep 2
+t_kill=$(date +%s.%N)
+kill -KILL "${PID[node$victim]}"
+wait "${PID[node$victim]}" 2>/dev/null
+unset "PID[node$victim]"
+gone=
+for _ in $(seq 1 $(((TTL + 3) * 10))); do
+  if [ -z "$("${ETCDCTL[@]}" get "$victim_key" --keys-only)" ]; then
+    gone=$(date +%s.%N)
+    break
+  fi
+  sleep 0.1
+done
+check "its key leaves etcd within the TTL (+1 s)" test -n "$gone"
+[ -n "$gone" ] && echo "     gone $(echo "$gone - $t_kill" | bc) s after kill -9 (TTL $TTL s)"
+wait "$inflight"
+check "the run in flight there ends with an explicit executor_lost result" \
+  eq "$(grep '^data: {' "$TMP/inflight.sse" | sed 's/^data: //' | jq -r '.status + " " + (.message | test("lost") | tostring)')" \
+  "executor_lost true"
+check "its stream printed what it had and then ended with done" \
+  eq "$(grep -c -e '^data: started' -e '^event: done' "$TMP/inflight.sse")" 2
+wait "${loaders[@]}"
+cat "$TMP"/load-?.txt | sort -n >"$TMP/load.txt"
+total=$(wc -l <"$TMP/load.txt")
+okl=$(awk '$2 == 0 && $3 == 200 && $4 == "ok"' "$TMP/load.txt" | wc -l)
+lost=$(awk '$4 == "executor_lost"' "$TMP/load.txt" | wc -l)
+hung=$(awk '$2 != 0' "$TMP/load.txt" | wc -l)
+echo "     $total runs under load: $okl ok, $lost executor_lost, $hung without an answer"
+check "every request under load got an answer (none hung or was cut)" eq "$hung" 0
+check "each answer is a success or an explicit executor_lost" eq "$((okl + lost))" "$total"
+check "at most the runs in flight on the dead node were lost (<= 2 slots)" test "$lost" -le 2
+after=$(awk -v t="$t_kill" '$1 > t + 0.5' "$TMP/load.txt" | wc -l)
+after_ok=$(awk -v t="$t_kill" '$1 > t + 0.5 && $4 == "ok"' "$TMP/load.txt" | wc -l)
+check "requests after the kill keep succeeding on the other node" test "$after" -gt 5 -a "$after" -eq "$after_ok"
+run_python 'print("still here")'
+check "a new request succeeds" eq "$CODE_ $(jq -r .result <<<"$BODY_")" "200 still here"
+
+echo "== etcd stopped and restarted under load"
+loaders=()
+for i in 5 6; do
+  load_loop "$i" 7 &
+  loaders+=($!)
+done
+sleep 1
+kill -TERM "${PID[etcd]}"
+wait "${PID[etcd]}" 2>/dev/null
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$REG/api/registry/services")
+check "with etcd down the registry answers 503, not a crash" eq "$code" 503
+sleep 2
+start_etcd
+check "etcd is back" wait_http "http://127.0.0.1:$ETCD_PORT/health" 100
+wait "${loaders[@]}"
+cat "$TMP"/load-5.txt "$TMP"/load-6.txt >"$TMP/load2.txt"
+total=$(wc -l <"$TMP/load2.txt")
+okl=$(awk '$2 == 0 && $3 == 200 && $4 == "ok"' "$TMP/load2.txt" | wc -l)
+echo "     $total runs while etcd was away and back: $okl ok"
+check "the API kept answering every request with a success" test "$total" -gt 5 -a "$okl" -eq "$total"
+check "the registry is healthy again" wait_http "$REG/health" 100
+check "the surviving executor is registered again in etcd" wait_keys 1 100
+check "the registry process is still the one we started" kill -0 "${PID[registry]}"
+
+echo "== an executor comes back"
+start_node "$victim"
+wait_node "$victim"
+check "the restarted node registers" wait_keys 2 100
+sleep 1
+pids=()
+for i in $(seq 1 12); do
+  curl -s --max-time 60 -o "$TMP/back-$i.json" "$REPL/api/repl/execute" \
+    -d '{"language": "python", "code": "import time; time.sleep(0.2); print(\"ok\")"}' &
+  pids+=($!)
+done
+wait "${pids[@]}"
+check "repl-api sends it work again" test "$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node$victim.log")" -gt 0
+
+echo "== CONTAINERS_API_URL bypasses discovery"
+CONTAINERS_API_URL="http://127.0.0.1:${NODE_PORT[$other]}" "$XXXD" repl-api --port "$STATIC_PORT" \
+  --runtimes "$ROOT/runtimes" >"$TMP/static.log" 2>&1 &
+PID[static]=$!
+wait_http "http://127.0.0.1:$STATIC_PORT/health" 100
+run_python 'print("static")' "http://127.0.0.1:$STATIC_PORT"
+check "a repl-api with only CONTAINERS_API_URL runs on that executor" \
+  eq "$CODE_ $(jq -r .result <<<"$BODY_")" "200 static"
+
+echo "== graceful shutdown deregisters"
+other_key=$(node_key "$other")
+kill -TERM "${PID[node$other]}"
+t0=$(date +%s%N)
+for _ in $(seq 1 100); do [ -z "$("${ETCDCTL[@]}" get "$other_key" --keys-only)" ] && break; sleep 0.05; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "SIGTERM removes the node's key at once (in $ms ms, well under the TTL)" test "$ms" -lt 2000
+wait "${PID[node$other]}"
+check "the node exits 0" eq "$?" 0
+unset "PID[node$other]"
+run_python 'print("one left")'
+check "runs go to the node that is left" eq "$CODE_ $(jq -r .result <<<"$BODY_")" "200 one left"
+kill -TERM "${PID[node$victim]}"
+wait "${PID[node$victim]}"
+unset "PID[node$victim]"
+sleep 1
+run_python 'print(1)'
+check "with no executor left, repl-api answers 503 unavailable at once" \
+  eq "$CODE_ $(jq -r .error.code <<<"$BODY_")" "503 unavailable"
+run_python 'print(1)' "http://127.0.0.1:$STATIC_PORT"
+check "and so does the static repl-api whose executor is gone" \
+  eq "$CODE_ $(jq -r .error.code <<<"$BODY_")" "503 unavailable"
+
+echo "== the registry's contract, in memory (no etcd)"
+"$XXXD" service-registry --port "$MEMREG_PORT" --ttl 2 >"$TMP/memreg.log" 2>&1 &
+PID[memreg]=$!
+M=http://127.0.0.1:$MEMREG_PORT
+wait_http "$M/health" 100
+check "the memory registry is healthy" eq "$(curl -s "$M/health" | jq -r '.status + " " + .store')" "ok memory"
+r=$(curl -s "$M/api/registry/register" -d '{"name": "web", "address": "10.0.0.1", "port": 80, "metadata": {"zone": "a"}}')
+lease=$(jq -r .lease_id <<<"$r")
+id=$(jq -r .id <<<"$r")
+check "register answers an id and a lease_id" test -n "$id" -a "$lease" != null
+check "the instance is listed with its URL and metadata" \
+  eq "$(curl -s "$M/api/registry/services/web" | jq -r '.instances[0] | .url + " " + .metadata.zone')" "http://10.0.0.1:80 a"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$M/api/registry/keepalive" \
+  -d "$(jq -cn --arg l "$lease" --arg id "$id" '{lease_id: $l, name: "web", id: $id, metadata: {zone: "b"}}')")
+check "keepalive refreshes and replaces metadata" \
+  eq "$code $(curl -s "$M/api/registry/services/web" | jq -r '.instances[0].metadata.zone')" "200 b"
+sleep 3
+check "without keepalives it expires after its TTL" \
+  eq "$(curl -s "$M/api/registry/services/web" | jq '.instances | length')" 0
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$M/api/registry/keepalive" -d "{\"lease_id\": \"$lease\"}")
+check "a keepalive on the expired lease is 404 not_found" eq "$code $(jq -r .error.code "$TMP/body")" "404 not_found"
+r=$(curl -s "$M/api/registry/register" -d '{"name": "web", "id": "w1", "address": "10.0.0.2", "port": 81}')
+code=$(curl -s -o /dev/null -w '%{http_code}' "$M/api/registry/deregister" -d '{"name": "web", "id": "w1"}')
+check "deregister by name and id removes it" \
+  eq "$code $(curl -s "$M/api/registry/services" | jq '.services | length')" "200 0"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$M/api/registry/register" -d '{"name": "../x", "address": "a", "port": 1}')
+check "a bad name is 400 invalid_field" eq "$code $(jq -r .error.code "$TMP/body")" "400 invalid_field"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$M/api/registry/register" -d '{"name": "x", "address": "a", "port": 1, "ttl": 100000}')
+check "a TTL over the bound is 400" eq "$code" 400
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$M/api/registry/register" -d 'nope')
+check "a body that is not JSON is 400 invalid_json" eq "$code $(jq -r .error.code "$TMP/body")" "400 invalid_json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$M/api/registry/services")
+check "a wrong method is 405" eq "$code" 405
+
+echo
+((fail)) && printf 'failed: %s\n' "${failed[@]}"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
