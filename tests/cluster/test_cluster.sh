@@ -180,7 +180,9 @@ check "an executor's value has its URL, slots, load, runtimes with versions and 
       (.metadata.runtimes | map(.language) | join(",")), (.metadata.runtimes[0].version | length > 0),
       .metadata.backend, (.metadata.version | type)] | join(" ")' <<<"$val")" \
   "http://127.0.0.1:${NODE_PORT[1]} 2 number number c,python true box string"
-lease=$("${ETCDCTL[@]}" get "$(node_key 1)" -w json | jq -r '.kvs[0].lease')
+# (the registry's lease_id is a decimal string; etcdctl wants hex)
+lease=$(curl -s "$REG/api/registry/services/container-api" |
+  jq -r --argjson p "${NODE_PORT[1]}" '.instances[] | select(.port == $p) | .lease_id')
 ttl=$("${ETCDCTL[@]}" lease timetolive "$(printf '%x' "$lease")" | sed -n 's/.*granted with TTL(\([0-9]*\)s).*/\1/p')
 check "its key is attached to a lease with the registry's TTL" eq "$ttl" "$TTL"
 check "GET /api/registry/services/container-api lists both" \
@@ -208,15 +210,14 @@ got=$(curl -s --max-time 60 "$REPL/api/repl/execute" -d '{"language": "c", "code
 check "a compile error comes back with the compiler's text" \
   eq "$(jq -r '.status + " " + (.compile.output | test("missing") | tostring)' <<<"$got")" "compile_error true"
 got=$(curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \
-  -d '{"language": "python", "code": "import sys\nprint(\"a\")\nsys.stdout.buffer.write(b\"\\xff\\n\")\nprint(\"b\", file=sys.stderr)"}')
+  -d '{"language": "python", "code": "import sys, time\nprint(\"a\")\ntime.sleep(0.2)\nsys.stdout.buffer.write(b\"\\xff\\n\")\nsys.stdout.flush()\ntime.sleep(0.2)\nprint(\"b\", file=sys.stderr)"}')
 check "a stream passes stdout, non-UTF-8 bytes as base64 and stderr, then result and done" \
   eq "$(grep '^event:' <<<"$got" | tr '\n' ' ')" \
   "event: stdout event: stdout_base64 event: stderr event: result event: done "
 got=$(curl -s --max-time 60 "$REPL/api/containers/create" \
   -d '{"image": "python:3.11-slim", "command": ["python3", "-c", "print(\"Hello\")"]}')
 check "the container API goes through repl-api too" \
-  eq "$(jq -r '.message + "|" + .output' <<<"$got")" "Container executed successfully|Hello
-"
+  eq "$(jq -c '[.message, .output]' <<<"$got")" '["Container executed successfully","Hello\n"]'
 
 echo "== 40 concurrent runs"
 before1=$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node1.log")
