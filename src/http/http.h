@@ -32,6 +32,26 @@
 #include "run/run.h"
 #include "runtime/runtime.h"
 
+/* A reverse proxy for one path prefix (repl-api's /api/repl/sessions): such
+ * requests go to forward() instead of the run engine. forward must not
+ * block; it calls done exactly once, from any thread, with the answer
+ * (which done takes over: body and content_type malloc'd). */
+typedef struct http_proxy_reply {
+    unsigned status;
+    char *content_type; /* NULL: application/json */
+    char *body;
+    size_t len;
+} http_proxy_reply;
+
+typedef void (*http_proxy_done)(void *call, http_proxy_reply *reply);
+
+typedef struct http_proxy {
+    const char *prefix; /* the path itself and everything under prefix/ */
+    void (*forward)(void *ctx, const char *method, const char *path, const char *body, size_t len,
+                    http_proxy_done done, void *call);
+    void *ctx;
+} http_proxy;
+
 typedef struct http_config {
     const char *host; /* numeric address or name to bind; NULL: 127.0.0.1 */
     uint16_t port;    /* 0: any free port (see http_port) */
@@ -42,6 +62,7 @@ typedef struct http_config {
     unsigned heartbeat_ms;   /* SSE keep-alive comment period; 0: 1000 */
     size_t stream_buffer;    /* unsent SSE bytes one stream may hold; 0: 8 MiB */
     size_t stream_budget;    /* unsent SSE bytes all streams may hold; 0: 256 MiB */
+    const http_proxy *proxy; /* NULL: none */
 } http_config;
 
 typedef struct http_server http_server;

@@ -42,7 +42,10 @@ typedef enum route {
     R_CREATE_STREAM,
     R_LIST,
     R_CONTAINER, /* /api/containers/{id} */
+    R_PROXY,     /* under cfg.proxy->prefix */
 } route;
+
+typedef struct proxy_call proxy_call;
 
 typedef struct request request;
 
@@ -85,6 +88,7 @@ struct request {
     char error_code[32];
 
     run *run;
+    proxy_call *proxy;  /* a proxied request waiting for, or holding, its answer */
     pthread_mutex_t mu; /* everything below */
     bool suspended;
     bool started, done;
@@ -238,6 +242,9 @@ static bool method_ok(route r, const char *method)
         return strcmp(method, "POST") == 0;
     case R_CONTAINER:
         return strcmp(method, "DELETE") == 0;
+    case R_PROXY:
+        return strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0 ||
+               strcmp(method, "DELETE") == 0;
     case R_NONE:
         break;
     }
@@ -536,6 +543,109 @@ static enum MHD_Result start_run(request *req)
     return advance_run(req);
 }
 
+/* ---- proxied requests (cfg.proxy) ----
+ *
+ * The call outlives whichever of its two holders ends first: the request
+ * (freed by on_completed, maybe before the answer comes) and the forwarder
+ * (which may answer after the client left). call->req is cleared under
+ * call->mu when the request goes, so done never touches a freed request. */
+struct proxy_call {
+    atomic_int refs;
+    pthread_mutex_t mu;
+    request *req;
+    bool done;
+    http_proxy_reply reply;
+};
+
+static void proxy_unref(proxy_call *c)
+{
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    free(c->reply.body);
+    free(c->reply.content_type);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static void proxy_done(void *arg, http_proxy_reply *reply)
+{
+    proxy_call *c = arg;
+    pthread_mutex_lock(&c->mu);
+    c->reply = *reply;
+    memset(reply, 0, sizeof *reply);
+    c->done = true;
+    if (c->req) {
+        pthread_mutex_lock(&c->req->mu);
+        wake_locked(c->req);
+        pthread_mutex_unlock(&c->req->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    proxy_unref(c);
+}
+
+static bool proxy_matches(const http_server *srv, const char *url)
+{
+    const http_proxy *p = srv->cfg.proxy;
+    if (!p || !p->prefix)
+        return false;
+    size_t n = strlen(p->prefix);
+    return strncmp(url, p->prefix, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+static enum MHD_Result start_proxy(request *req)
+{
+    if (req->too_large)
+        return queue_error(req, 413, "payload_too_large",
+                           "the body is larger than the limit of %zu bytes",
+                           req->srv->cfg.max_body);
+    proxy_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return queue_error(req, 500, "internal", "out of memory");
+    atomic_init(&c->refs, 2);
+    pthread_mutex_init(&c->mu, NULL);
+    c->req = req;
+    req->proxy = c;
+    pthread_mutex_lock(&req->mu);
+    MHD_suspend_connection(req->conn);
+    req->suspended = true;
+    pthread_mutex_unlock(&req->mu);
+    const http_proxy *p = req->srv->cfg.proxy;
+    p->forward(p->ctx, req->method, req->path, req->body.data ? req->body.data : "", req->body.len,
+               proxy_done, c);
+    return MHD_YES;
+}
+
+/* Called again after the forwarder's answer resumed the connection. */
+static enum MHD_Result answer_proxy(request *req)
+{
+    proxy_call *c = req->proxy;
+    pthread_mutex_lock(&c->mu);
+    if (!c->done) {
+        pthread_mutex_lock(&req->mu);
+        MHD_suspend_connection(req->conn);
+        req->suspended = true;
+        pthread_mutex_unlock(&req->mu);
+        pthread_mutex_unlock(&c->mu);
+        return MHD_YES;
+    }
+    http_proxy_reply *r = &c->reply;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->len, r->body ? r->body : (char *)"", MHD_RESPMEM_MUST_COPY);
+    unsigned status = r->status ? r->status : 502;
+    const char *ctype = r->content_type ? r->content_type : "application/json";
+    pthread_mutex_unlock(&c->mu);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Request-Id", req->id);
+    req->status = status;
+    req->bytes_out = r->len;
+    req->answered = true;
+    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 static enum MHD_Result answer(request *req)
 {
     switch (req->route) {
@@ -554,6 +664,8 @@ static enum MHD_Result answer(request *req)
     case R_CREATE:
     case R_CREATE_STREAM:
         return start_run(req);
+    case R_PROXY:
+        return start_proxy(req);
     case R_NONE:
         break;
     }
@@ -588,7 +700,7 @@ static enum MHD_Result begin(http_server *srv, struct MHD_Connection *conn, cons
     if (!req->path)
         return queue_error(req, 500, "internal", "out of memory");
 
-    req->route = match_route(url);
+    req->route = proxy_matches(srv, url) ? R_PROXY : match_route(url);
     req->stream = req->route == R_EXECUTE_STREAM || req->route == R_CREATE_STREAM;
     if (atomic_load(&srv->draining))
         return queue_error(req, 503, "shutting_down", "the server is shutting down");
@@ -646,6 +758,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     if (req->run)
         return advance_run(req); /* resumed */
+    if (req->proxy)
+        return answer_proxy(req); /* resumed */
     return answer(req);
 }
 
@@ -707,6 +821,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         }
         json_object_set_new(line, "remote", json_string(addr));
         log_json(srv, line);
+    }
+    if (req->proxy) {
+        pthread_mutex_lock(&req->proxy->mu);
+        req->proxy->req = NULL;
+        pthread_mutex_unlock(&req->proxy->mu);
+        proxy_unref(req->proxy);
     }
     pthread_mutex_lock(&srv->mu);
     if (req->streaming) {

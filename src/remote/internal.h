@@ -3,6 +3,7 @@
 #define XXX_REMOTE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "remote/remote.h"
@@ -21,6 +22,7 @@ typedef struct executor {
     json_t *runtimes;   /* reported [{language, version}] or NULL */
     unsigned in_flight; /* this repl-api's runs there now */
     uint64_t down_until_ms;
+    uint64_t last_pick; /* rm->picks when last chosen: ties go to the least recent */
 } executor;
 
 struct remote {
@@ -35,6 +37,9 @@ struct remote {
     bool refresher_started;
     pthread_t refresher;
     char last_error[256];
+    const runtime_set *rts; /* for session languages; may be NULL */
+    uint64_t picks;
+    atomic_uint proxy_threads; /* proxied calls in progress */
 };
 
 /* What remote_pick chose: a copy, valid after the view changes. */
@@ -53,5 +58,11 @@ int remote_pick(remote *rm, const char *language, picked *tried, size_t ntried, 
 void remote_release(remote *rm, const picked *p, bool down);
 
 uint64_t remote_now_ms(void);
+
+/* Copies the URL of executor id into url; -1 when it is not in the view. */
+int remote_lookup(remote *rm, const char *id, char url[REMOTE_MAX_URL]);
+
+/* Copies up to max executors (id and url) into out; returns how many. */
+size_t remote_snapshot(remote *rm, picked *out, size_t max);
 
 #endif

@@ -69,6 +69,31 @@ size_t remote_apply_runtimes(remote *rm, runtime_set *rts);
 /* Returns [{id, url, slots, free_slots, queued, in_flight, down, languages}]. */
 json_t *remote_view_json(remote *rm);
 
+/* ---- sessions (/api/repl/sessions*, proxied) ----
+ *
+ * A session lives on the executor that created it. repl-api answers its
+ * id as "{executor id}~{the executor's session id}", so every later call
+ * goes to that executor with no state kept here (a repl-api restart loses
+ * nothing). When that executor is no longer registered, or does not
+ * answer, the call is 410 "session_gone". POST creates on the least-loaded
+ * executor serving the language (retried elsewhere if it cannot be
+ * reached); GET lists the sessions of every executor. */
+
+#define REMOTE_SESSIONS_PREFIX "/api/repl/sessions"
+#define REMOTE_MAX_PROXIED 256 /* proxied calls at once; past it 503 */
+
+/* Receives a proxied call's answer; body (malloc'd) is the receiver's. */
+typedef void (*remote_reply_fn)(void *ctx, unsigned status, const char *content_type, char *body,
+                                size_t len);
+
+/* Lets session creation resolve aliases ("py") to the executors' names. */
+void remote_set_runtimes(remote *rm, const runtime_set *rts);
+
+/* Forwards one call under REMOTE_SESSIONS_PREFIX on a thread of its own
+ * and calls fn(ctx, ...) exactly once with the answer. */
+void remote_proxy(remote *rm, const char *method, const char *path, const char *body, size_t len,
+                  remote_reply_fn fn, void *ctx);
+
 /* ---- pure parts (tests/remote) ---- */
 
 /* Builds the container-api request body for a run. */

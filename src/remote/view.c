@@ -88,6 +88,7 @@ static void view_replace(remote *rm, json_t *instances)
             if (strcmp(rm->ex[j].id, nv[i].id) == 0) {
                 nv[i].in_flight = rm->ex[j].in_flight;
                 nv[i].down_until_ms = rm->ex[j].down_until_ms;
+                nv[i].last_pick = rm->ex[j].last_pick;
                 break;
             }
         }
@@ -161,12 +162,13 @@ static int view_static(remote *rm, char *err, size_t errlen)
         while (len && t[len - 1] == '/')
             t[--len] = '\0';
         if ((strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0) ||
-            len >= REMOTE_MAX_URL || len >= sizeof rm->ex[0].id) {
+            len >= REMOTE_MAX_URL) {
             snprintf(err, errlen, "CONTAINERS_API_URL: '%s' is not an http:// URL", t);
             return -1;
         }
-        executor *e = &rm->ex[rm->nex++];
-        snprintf(e->id, sizeof e->id, "%s", t);
+        executor *e = &rm->ex[rm->nex];
+        /* An id that can sit in a session id ("{executor}~{session}"). */
+        snprintf(e->id, sizeof e->id, "static-%zu", rm->nex++);
         snprintf(e->url, sizeof e->url, "%s", t);
     }
     if (!rm->nex) {
@@ -294,7 +296,7 @@ int remote_pick(remote *rm, const char *language, picked *tried, size_t ntried, 
         for (int pass = 0; pass < 2 && !best; pass++) {
             for (size_t i = 0; i < rm->nex; i++) {
                 executor *e = &rm->ex[i];
-                if (!serves(e, language) || was_tried(e, tried, ntried))
+                if ((language && !serves(e, language)) || was_tried(e, tried, ntried))
                     continue;
                 if (pass == 0 && e->down_until_ms > now)
                     continue;
@@ -306,7 +308,10 @@ int remote_pick(remote *rm, const char *language, picked *tried, size_t ntried, 
                 /* Our own runs there count at once; the reported queue
                  * breaks ties (it lags by up to a keepalive). */
                 double score = (double)e->in_flight / slots + (double)e->queued / (100.0 * slots);
-                if (!best || score < best_score) {
+                /* Equal load (an idle cluster, sessions that outlive their
+                 * calls): take turns. */
+                if (!best || score < best_score ||
+                    (score == best_score && e->last_pick < best->last_pick)) {
                     best = e;
                     best_score = score;
                 }
@@ -314,12 +319,13 @@ int remote_pick(remote *rm, const char *language, picked *tried, size_t ntried, 
         }
         if (best) {
             best->in_flight++;
+            best->last_pick = ++rm->picks;
             snprintf(p->id, sizeof p->id, "%s", best->id);
             snprintf(p->url, sizeof p->url, "%s", best->url);
             pthread_mutex_unlock(&rm->mu);
             return 0;
         }
-        if (!full_seen || now >= deadline_ms || rm->stopping || run_exec_cancelled(r))
+        if (!full_seen || now >= deadline_ms || rm->stopping || (r && run_exec_cancelled(r)))
             break;
         /* Every candidate holds as many of our runs as it has room for:
          * wait for one to come back rather than make it answer 429. */
@@ -396,4 +402,36 @@ json_t *remote_view_json(remote *rm)
     }
     pthread_mutex_unlock(&rm->mu);
     return a;
+}
+
+int remote_lookup(remote *rm, const char *id, char url[REMOTE_MAX_URL])
+{
+    int rc = -1;
+    pthread_mutex_lock(&rm->mu);
+    for (size_t i = 0; i < rm->nex; i++) {
+        if (strcmp(rm->ex[i].id, id) == 0) {
+            snprintf(url, REMOTE_MAX_URL, "%s", rm->ex[i].url);
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&rm->mu);
+    return rc;
+}
+
+size_t remote_snapshot(remote *rm, picked *out, size_t max)
+{
+    pthread_mutex_lock(&rm->mu);
+    size_t n = rm->nex < max ? rm->nex : max;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out[i].id, sizeof out[i].id, "%s", rm->ex[i].id);
+        snprintf(out[i].url, sizeof out[i].url, "%s", rm->ex[i].url);
+    }
+    pthread_mutex_unlock(&rm->mu);
+    return n;
+}
+
+void remote_set_runtimes(remote *rm, const runtime_set *rts)
+{
+    rm->rts = rts;
 }

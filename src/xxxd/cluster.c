@@ -444,6 +444,37 @@ int container_api_main(int argc, char **argv)
 
 /* ---- repl-api ---- */
 
+/* The sessions proxy's answer, handed to the HTTP layer. */
+typedef struct session_call {
+    http_proxy_done done;
+    void *call;
+} session_call;
+
+static void session_reply(void *ctx, unsigned status, const char *ctype, char *body, size_t len)
+{
+    session_call *sc = ctx;
+    http_proxy_done done = sc->done;
+    void *c = sc->call;
+    free(sc);
+    http_proxy_reply r = {
+        .status = status, .content_type = strdup(ctype), .body = body, .len = len};
+    done(c, &r);
+}
+
+static void session_forward(void *ctx, const char *method, const char *path, const char *body,
+                            size_t len, http_proxy_done done, void *call)
+{
+    session_call *sc = malloc(sizeof *sc);
+    if (!sc) {
+        http_proxy_reply r = {.status = 500};
+        done(call, &r);
+        return;
+    }
+    sc->done = done;
+    sc->call = call;
+    remote_proxy(ctx, method, path, body, len, session_reply, sc);
+}
+
 int repl_api_main(int argc, char **argv)
 {
     const char *host = NULL, *registry = NULL, *containers = NULL, *runtimes = NULL,
@@ -523,7 +554,10 @@ int repl_api_main(int argc, char **argv)
         runtime_set_free(rts);
         return 1;
     }
+    remote_set_runtimes(rm, rts);
+    http_proxy sessions = {.prefix = REMOTE_SESSIONS_PREFIX, .forward = session_forward, .ctx = rm};
     http_config hc = {
+        .proxy = &sessions,
         .host = host,
         .port = (uint16_t)port,
         .max_body = (size_t)max_body,

@@ -211,8 +211,8 @@ check "a compile error comes back with the compiler's text" \
   eq "$(jq -r '.status + " " + (.compile.output | test("missing") | tostring)' <<<"$got")" "compile_error true"
 got=$(curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \
   -d '{"language": "python", "code": "import sys, time\nprint(\"a\")\ntime.sleep(0.2)\nsys.stdout.buffer.write(b\"\\xff\\n\")\nsys.stdout.flush()\ntime.sleep(0.2)\nprint(\"b\", file=sys.stderr)"}')
-check "a stream passes stdout, non-UTF-8 bytes as base64 and stderr, then result and done" \
-  eq "$(grep '^event:' <<<"$got" | tr '\n' ' ')" \
+check "a stream passes stdout, non-UTF-8 bytes as base64 and stderr, then result and done (python writes a line in two writes: uniq)" \
+  eq "$(grep '^event:' <<<"$got" | uniq | tr '\n' ' ')" \
   "event: stdout event: stdout_base64 event: stderr event: result event: done "
 got=$(curl -s --max-time 60 "$REPL/api/containers/create" \
   -d '{"image": "python:3.11-slim", "command": ["python3", "-c", "print(\"Hello\")"]}')
@@ -400,6 +400,64 @@ code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$M/api/registry/register" -d 'n
 check "a body that is not JSON is 400 invalid_json" eq "$code $(jq -r .error.code "$TMP/body")" "400 invalid_json"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$M/api/registry/services")
 check "a wrong method is 405" eq "$code" 405
+
+echo "== sessions: each call goes to the executor that holds the session"
+# Two scripted executors (tests/cluster/fake_executor.py) registered by hand
+# in the memory registry, and a repl-api that discovers them there: this
+# checks repl-api's routing, not sessions themselves.
+for n in 1 2; do
+  python3 "$ROOT/tests/cluster/fake_executor.py" $((BASE + 20 + n)) "fake$n" >/dev/null 2>&1 &
+  PID[fake$n]=$!
+done
+for n in 1 2; do
+  wait_http "http://127.0.0.1:$((BASE + 20 + n))/health" 100
+  curl -s "$M/api/registry/register" -d "$(jq -cn --arg id "fake$n" --argjson p $((BASE + 20 + n)) \
+    '{name: "container-api", id: $id, address: "127.0.0.1", port: $p, ttl: 3600,
+      metadata: {slots: 2, queue_capacity: 8, runtimes: [{language: "python", version: "3"}]}}')" >/dev/null
+done
+"$XXXD" repl-api --port $((BASE + 6)) --runtimes "$ROOT/runtimes" --registry-url "$M" \
+  --refresh-ms 200 >"$TMP/sess-repl.log" 2>&1 &
+PID[sessrepl]=$!
+S=http://127.0.0.1:$((BASE + 6))
+wait_http "$S/health" 100
+declare -A SID
+for i in 1 2 3 4; do
+  r=$(curl -s -w ' %{http_code}' "$S/api/repl/sessions" -d '{"language": "py"}')
+  SID[$i]=$(jq -r .id <<<"${r% *}")
+  echo "${r##* } $(jq -r .executor <<<"${r% *}")" >>"$TMP/sess-create"
+done
+check "sessions are created (201 passed through) and spread over both executors" \
+  eq "$(sort "$TMP/sess-create" | uniq -c | awk '{print $1, $2, $3}' | tr '\n' ';')" "2 201 fake1;2 201 fake2;"
+check "a session id names its executor ({executor}~{session})" test "${SID[1]%%~*}" != "${SID[1]}"
+routed=1
+for i in 1 2 3 4; do
+  r=$(curl -s "$S/api/repl/sessions/${SID[$i]}/execute" -d "{\"code\": \"x$i\"}")
+  [ "$(jq -r '.executor + " " + .value + " " + .id' <<<"$r")" == "${SID[$i]%%~*} x$i ${SID[$i]}" ] || routed=0
+done
+check "every execute reaches the executor that created its session, ids as the client knows them" eq "$routed" 1
+check "GET /api/repl/sessions lists the sessions of every executor" \
+  eq "$(curl -s "$S/api/repl/sessions" | jq -r '[.count, (.sessions | length), (.sessions | map(.id) | sort == ($ARGS.positional | sort))] | join(" ")' --args "${SID[@]}")" "4 4 true"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S/api/repl/sessions/nosuchexecutor~s1/execute" -d '{"code": "1"}')
+check "a session on an executor that is not registered is 410" eq "$code" 410
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S/api/repl/sessions/garbage" )
+check "an id that names no executor is 404" eq "$code" 404
+victim_sid=${SID[1]}
+victim_ex=${victim_sid%%~*}
+kill -KILL "${PID[$victim_ex]}"
+wait "${PID[$victim_ex]}" 2>/dev/null
+unset "PID[$victim_ex]"
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$S/api/repl/sessions/$victim_sid/execute" -d '{"code": "1"}')
+check "when its executor dies, a session's calls answer 410 session_gone" \
+  eq "$code $(jq -r .error.code "$TMP/body")" "410 session_gone"
+curl -s "$M/api/registry/deregister" -d "{\"name\": \"container-api\", \"id\": \"$victim_ex\"}" >/dev/null
+sleep 0.5
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$S/api/repl/sessions/$victim_sid")
+check "and still 410 once it has left the registry" eq "$code" 410
+for i in 1 2 3 4; do [ "${SID[$i]%%~*}" != "$victim_ex" ] && live=${SID[$i]}; done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$S/api/repl/sessions/$live")
+check "sessions on the living executor still answer" eq "$code" 200
+r=$(curl -s -w ' %{http_code}' "$S/api/repl/sessions" -d '{"language": "python"}')
+check "new sessions go to the living executor" eq "${r##* } $(jq -r .executor <<<"${r% *}")" "201 ${live%%~*}"
 
 echo
 ((fail)) && printf 'failed: %s\n' "${failed[@]}"
