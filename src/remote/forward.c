@@ -470,6 +470,6 @@ void remote_execute(void *ctx, run *r)
         snprintf(res->message, sizeof res->message, "no executor serving %s is available",
                  req->rt->name);
     else
-        snprintf(res->message, sizeof res->message, "%s%s",
+        snprintf(res->message, sizeof res->message, "%s%.280s",
                  busy ? "every executor is busy: " : "no executor could run it: ", last);
 }

@@ -219,6 +219,28 @@ got=$(curl -s --max-time 60 "$REPL/api/containers/create" \
 check "the container API goes through repl-api too" \
   eq "$(jq -c '[.message, .output]' <<<"$got")" '["Container executed successfully","Hello\n"]'
 
+echo "== cancel through repl-api"
+curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \
+  -d '{"language": "python", "code": "import time\nprint(\"started\")\ntime.sleep(30)"}' >"$TMP/cancel.sse" &
+cpid=$!
+rid=
+for _ in $(seq 1 100); do
+  rid=$(curl -s "$REPL/api/containers/list" | jq -r '.containers[] | select(.state == "running") | .id' | head -1)
+  [ -n "$rid" ] && grep -q '^data: started' "$TMP/cancel.sse" && break
+  sleep 0.1
+done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$REPL/api/containers/$rid")
+wait "$cpid"
+check "DELETE on repl-api cancels a forwarded run: its stream ends cancelled" \
+  eq "$code $(grep '^data: {' "$TMP/cancel.sse" | sed 's/^data: //' | jq -r .status)" "200 cancelled"
+busy=1
+for _ in $(seq 1 50); do
+  busy=$(for n in 1 2; do curl -s "http://127.0.0.1:${NODE_PORT[$n]}/api/containers/list" | jq '.containers | length'; done | awk '{s += $1} END {print s + 0}')
+  [ "$busy" -eq 0 ] && break
+  sleep 0.1
+done
+check "and the executor's box is gone too" eq "$busy" 0
+
 echo "== 40 concurrent runs"
 before1=$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node1.log")
 before2=$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node2.log")
@@ -274,7 +296,7 @@ for _ in $(seq 1 $(((TTL + 3) * 10))); do
   sleep 0.1
 done
 check "its key leaves etcd within the TTL (+1 s)" test -n "$gone"
-[ -n "$gone" ] && echo "     gone $(echo "$gone - $t_kill" | bc) s after kill -9 (TTL $TTL s)"
+[ -n "$gone" ] && echo "     gone $(awk -v a="$gone" -v b="$t_kill" 'BEGIN {printf "%.2f", a - b}') s after kill -9 (TTL $TTL s)"
 wait "$inflight"
 check "the run in flight there ends with an explicit executor_lost result" \
   eq "$(grep '^data: {' "$TMP/inflight.sse" | sed 's/^data: //' | jq -r '.status + " " + (.message | test("lost") | tostring)')" \
