@@ -1,7 +1,8 @@
 /* client.c — the registry's HTTP client (libcurl; see registry.h).
  *
- * Every call is bounded (connect 1 s, whole call 3 s unless told) and uses
- * a handle of its calling thread's own, so keepalives reuse a connection. */
+ * Every call is bounded (connect 1 s, whole call 3 s unless told). A call
+ * is a few per executor every few seconds: each makes its own handle (and
+ * loopback or LAN connection) rather than keep per-thread state. */
 #include "registry/registry.h"
 
 #include <curl/curl.h>
@@ -25,8 +26,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
-static __thread CURL *tl_curl;
-
 /* Calls method url with body (NULL: GET); *answer gets the JSON answer of
  * any status. Returns the HTTP status, or -1 with err when none came. */
 static long call(const char *url, json_t *body, unsigned timeout_ms, json_t **answer, char *err,
@@ -38,12 +37,11 @@ static long call(const char *url, json_t *body, unsigned timeout_ms, json_t **an
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!tl_curl && !(tl_curl = curl_easy_init())) {
+    CURL *h = curl_easy_init();
+    if (!h) {
         snprintf(err, errlen, "curl_easy_init failed");
         return -1;
     }
-    CURL *h = tl_curl;
-    curl_easy_reset(h);
     bytebuf got = {0};
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -73,6 +71,7 @@ static long call(const char *url, json_t *body, unsigned timeout_ms, json_t **an
         }
     }
     bytebuf_free(&got);
+    curl_easy_cleanup(h);
     return status;
 }
 

@@ -445,7 +445,8 @@ json_t *registry_list(registry_store *s, const char *name, char *err, size_t err
     }
     pthread_mutex_lock(&s->mu);
     mem_expire(s);
-    qsort(s->mem, s->nmem, sizeof *s->mem, cmp_entry);
+    if (s->nmem)
+        qsort(s->mem, s->nmem, sizeof *s->mem, cmp_entry);
     for (size_t i = 0; i < s->nmem; i++)
         if (!name || strcmp(s->mem[i].name, name) == 0)
             json_array_append_new(out,

@@ -7,6 +7,7 @@
  * executor sends the stream's headers when the run has a box, so "started"
  * means the 200 arrived: before it, a failure is safe to retry elsewhere. */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,14 +329,37 @@ static void attempt_free(attempt *a)
     json_decref(a->result);
 }
 
-static __thread CURL *tl_curl;
+/* Each worker keeps one handle, so its connections to executors stay open
+ * between runs (a new TCP connection per run costs more than the hop's
+ * whole budget); the key's destructor frees it when the worker ends. */
+static pthread_key_t curl_key;
+static pthread_once_t curl_key_once = PTHREAD_ONCE_INIT;
+
+static void curl_key_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void curl_key_make(void)
+{
+    pthread_key_create(&curl_key, curl_key_free);
+}
+
+static CURL *worker_curl(void)
+{
+    pthread_once(&curl_key_once, curl_key_make);
+    CURL *h = pthread_getspecific(curl_key);
+    if (!h && (h = curl_easy_init()))
+        pthread_setspecific(curl_key, h);
+    return h;
+}
 
 /* Sends body to p; returns the curl code, fills *a. */
 static CURLcode send_run(attempt *a, const picked *p, const char *path, const char *body)
 {
-    if (!tl_curl && !(tl_curl = curl_easy_init()))
+    CURL *h = worker_curl();
+    if (!h)
         return CURLE_FAILED_INIT;
-    CURL *h = tl_curl;
     curl_easy_reset(h);
     char url[REMOTE_MAX_URL + 64];
     snprintf(url, sizeof url, "%s%s", p->url, path);
