@@ -121,11 +121,13 @@ $(row "one executor, direct" "$t_direct")
 $(row "one executor, through repl-api" "$t_one")
 $(row "two executors, through repl-api" "$t_two")
 
-The two executors share the same $(nproc) cores as everything else, so a
-second executor on one machine adds slots, not CPU: it cannot raise
-throughput here, and the hop's own CPU (repl-api parsing, re-encoding and
-relaying SSE) shows as a small loss. On separate machines each executor
-brings its own cores.
+On one machine a second executor adds slots (4 instead of 2), not CPU:
+whatever it gains over one executor comes from more programs overlapping
+their waits, not from more cores. The gap between the first two rows is the
+hop's own CPU (repl-api parsing the request, re-encoding it, relaying the
+SSE) on the same cores as everything else. On separate machines each
+executor brings its own cores. This machine is shared with other work:
+figures move by about 10% between runs.
 <!-- cluster:end -->
 TXT
 )

@@ -481,6 +481,15 @@ check "sessions on the living executor still answer" eq "$code" 200
 r=$(curl -s -w ' %{http_code}' "$S/api/repl/sessions" -d '{"language": "python"}')
 check "new sessions go to the living executor" eq "${r##* } $(jq -r .executor <<<"${r% *}")" "201 ${live%%~*}"
 
+echo "== clean exits"
+for name in repl sessrepl static registry memreg; do
+  kill -TERM "${PID[$name]}"
+  wait "${PID[$name]}"
+  rc=$?
+  unset "PID[$name]"
+  check "$name exits 0 on SIGTERM (nothing leaked under ASan)" eq "$rc" 0
+done
+
 echo
 ((fail)) && printf 'failed: %s\n' "${failed[@]}"
 echo "$pass passed, $fail failed"
