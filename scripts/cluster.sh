@@ -8,7 +8,7 @@
 #   CLUSTER_DIR   where pids, logs and etcd's data go (default /run/xxx-cluster)
 #   CLUSTER_PORT  base port (default 42100): etcd client +0, etcd peer +1,
 #                 registry +3, repl-api +2, container-api nodes +11 and +12
-#   CLUSTER_UID   first box uid of node 1 (default 160000; node 2 +1000)
+#   CLUSTER_UID   first box uid of node 1 (default 170000; node 2 +1000)
 #   CLUSTER_TTL   registration TTL in seconds (default 15)
 #   CLUSTER_KEEPALIVE_MS  container-api keepalive period (default 5000)
 #   BUILD         build directory (default build)
@@ -20,7 +20,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 XXXD=$BUILD/xxxd
 DIR=${CLUSTER_DIR:-/run/xxx-cluster}
 BASE=${CLUSTER_PORT:-42100}
-UID0=${CLUSTER_UID:-160000}
+UID0=${CLUSTER_UID:-170000}
 TTL=${CLUSTER_TTL:-15}
 KEEPALIVE=${CLUSTER_KEEPALIVE_MS:-5000}
 ETCD_PORT=$BASE

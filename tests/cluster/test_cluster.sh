@@ -16,7 +16,21 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 XXXD=$BUILD/xxxd
 TMP=$(mktemp -d /tmp/xxx-cluster.XXXXXX)
-BASE=42200
+# Our ports are BASE..BASE+29 for the first BASE in 42200, 42300, ... that
+# no socket uses: they sit in the ephemeral range, so a connection in
+# TIME-WAIT can hold one for a minute, and etcd will not bind beside it.
+BASE=
+for b in 42200 42300 42400 42500 42600 42700 42800 42900; do
+  if [ -z "$(ss -tanH "( sport >= :$b and sport <= :$((b + 29)) )")" ]; then
+    BASE=$b
+    break
+  fi
+done
+if [ -z "$BASE" ]; then
+  echo "no free port range in 42200-42929"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 ETCD_PORT=$BASE
 PEER_PORT=$((BASE + 1))
 REPL_PORT=$((BASE + 2))
