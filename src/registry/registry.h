@@ -31,6 +31,7 @@
 #define REGISTRY_UNAVAILABLE -1 /* the backing store (etcd) cannot be reached */
 #define REGISTRY_NOT_FOUND -2   /* no such lease or instance */
 #define REGISTRY_INVALID -3     /* a request the registry refuses (message in err) */
+#define REGISTRY_FULL -4        /* the memory store holds REGISTRY_MAX_INSTANCES */
 
 /* Bounds on what a client may register. */
 #define REGISTRY_MAX_NAME 64
@@ -38,6 +39,7 @@
 #define REGISTRY_MAX_INSTANCE_BYTES 65536
 #define REGISTRY_MIN_TTL 2 /* etcd's own minimum */
 #define REGISTRY_MAX_TTL 3600
+#define REGISTRY_MAX_INSTANCES 10000 /* in the memory store (etcd has its own quota) */
 
 typedef struct registry_store registry_store;
 

@@ -70,6 +70,8 @@ static enum MHD_Result send_store_error(struct MHD_Connection *c, int rc, const 
         return send_error(c, 404, "not_found", "%s", err);
     if (rc == REGISTRY_INVALID)
         return send_error(c, 400, "invalid_field", "%s", err);
+    if (rc == REGISTRY_FULL)
+        return send_error(c, 429, "registry_full", "%s", err);
     return send_error(c, 503, "unavailable", "the registry's store cannot be reached: %s", err);
 }
 

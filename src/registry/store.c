@@ -280,6 +280,12 @@ int registry_register(registry_store *s, json_t *instance, char id_out[REGISTRY_
     mem_entry *old = mem_find(s, 0, name, id);
     if (old)
         mem_remove(s, old);
+    if (s->nmem >= REGISTRY_MAX_INSTANCES) {
+        pthread_mutex_unlock(&s->mu);
+        snprintf(err, errlen, "the registry holds its maximum of %d instances",
+                 REGISTRY_MAX_INSTANCES);
+        return REGISTRY_FULL;
+    }
     if (s->nmem == s->capmem) {
         size_t cap = s->capmem ? 2 * s->capmem : 16;
         mem_entry *m = realloc(s->mem, cap * sizeof *m);

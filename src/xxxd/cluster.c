@@ -289,9 +289,7 @@ static void *announcer_main(void *arg)
                          json_pack("{s:s}", "error", err));
                 pthread_mutex_lock(&a->mu);
                 a->lease = 0;
-                pthread_mutex_unlock(&a->mu);
-                pthread_mutex_lock(&a->mu);
-                continue;
+                continue; /* the loop starts with a->mu held */
             }
         }
         if (rc < 0 && !failing)

@@ -147,6 +147,24 @@ static void bad_instances_are_refused(void **state)
     registry_store_free(s);
 }
 
+static void the_memory_store_holds_a_bounded_number_of_instances(void **state)
+{
+    (void)state;
+    registry_store *s = registry_store_memory(60);
+    char id[REGISTRY_MAX_ID + 1], err[256];
+    int64_t lease;
+    json_t *a = instance("svc", NULL, 1);
+    for (int i = 0; i < REGISTRY_MAX_INSTANCES; i++)
+        assert_int_equal(registry_register(s, a, id, &lease, err, sizeof err), 0);
+    assert_int_equal(registry_register(s, a, id, &lease, err, sizeof err), REGISTRY_FULL);
+    /* Re-registering an id it holds replaces it: still allowed (a refused
+     * call leaves id_out alone, so id is the last one registered). */
+    json_object_set_new(a, "id", json_string(id));
+    assert_int_equal(registry_register(s, a, id, &lease, err, sizeof err), 0);
+    json_decref(a);
+    registry_store_free(s);
+}
+
 static void prefix_ranges_end_after_the_last_key_with_the_prefix(void **state)
 {
     (void)state;
@@ -185,6 +203,7 @@ int main(void)
         cmocka_unit_test(keepalive_refreshes_and_replaces_metadata),
         cmocka_unit_test(deregister_by_lease_or_by_name_and_id),
         cmocka_unit_test(bad_instances_are_refused),
+        cmocka_unit_test(the_memory_store_holds_a_bounded_number_of_instances),
         cmocka_unit_test(prefix_ranges_end_after_the_last_key_with_the_prefix),
         cmocka_unit_test(an_unreachable_etcd_is_an_error_not_a_hang),
     };
