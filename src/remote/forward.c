@@ -231,6 +231,9 @@ typedef struct attempt {
     char stream_error[256];
     uint64_t begin_ms, last_byte_ms;
     bool silent, slow_start;
+    const picked *to;       /* the executor it went to */
+    uint64_t last_check_ms; /* when the view was last asked about it */
+    bool left;              /* it left the registry before starting the run */
 } attempt;
 
 static void keep_output(attempt *a, box_stream stream, const char *data, size_t len)
@@ -316,6 +319,18 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
         a->slow_start = true;
         return 1;
     }
+    /* A frozen executor still accepts connections (the kernel does) but
+     * never answers; once its lease has expired it is out of the view, and
+     * a run it never started can go elsewhere instead of waiting out
+     * start_timeout_ms. */
+    if (!a->started && now - a->last_check_ms >= 500) {
+        a->last_check_ms = now;
+        char url[REMOTE_MAX_URL];
+        if (remote_lookup(a->rm, a->to->id, url) < 0) {
+            a->left = true;
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -380,7 +395,8 @@ static CURLcode send_run(attempt *a, const picked *p, const char *path, const ch
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    a->begin_ms = a->last_byte_ms = remote_now_ms();
+    a->begin_ms = a->last_byte_ms = a->last_check_ms = remote_now_ms();
+    a->to = p;
     CURLcode cc = curl_easy_perform(h);
     curl_slist_free_all(hdr);
     return cc;
@@ -432,7 +448,7 @@ void remote_execute(void *ctx, run *r)
         /* A refused or failed connection means the executor is gone for
          * now: no more runs there until down_ms passes or it re-registers. */
         bool down = !a.started && !cancelled &&
-                    (cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT ||
+                    (a.left || cc == CURLE_COULDNT_CONNECT || cc == CURLE_OPERATION_TIMEDOUT ||
                      cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING ||
                      a.status == 503);
         remote_release(rm, &p, down);
@@ -470,7 +486,12 @@ void remote_execute(void *ctx, run *r)
             attempt_free(&a);
             return;
         }
-        describe_refusal(&a, &p, a.slow_start ? CURLE_OPERATION_TIMEDOUT : cc, last, sizeof last);
+        if (a.left)
+            snprintf(last, sizeof last, "executor %.200s left the registry before starting it",
+                     p.url);
+        else
+            describe_refusal(&a, &p, a.slow_start ? CURLE_OPERATION_TIMEDOUT : cc, last,
+                             sizeof last);
         busy = a.status == 429;
         attempt_free(&a);
         if (busy && busy_retries < REMOTE_BUSY_RETRIES && remote_now_ms() < deadline) {

@@ -251,6 +251,11 @@ static json_t *node_instance(announcer *a)
                              "port", (int)a->port, "metadata", node_metadata(a));
     if (inst && a->ttl)
         json_object_set_new(inst, "ttl", json_integer((json_int_t)a->ttl));
+    /* Registering again after a lost lease keeps the id the registry gave
+     * first: repl-api's view (runs in flight, down marks) and session ids
+     * ("{executor}~{session}") stay valid. */
+    if (inst && a->id[0])
+        json_object_set_new(inst, "id", json_string(a->id));
     return inst;
 }
 
@@ -479,7 +484,7 @@ int repl_api_main(int argc, char **argv)
                *languages = NULL;
     unsigned long long port = 0, workers = 0, queue = 0, max_body = 0, http_threads = 0,
                        max_conn = 0, idle = 0, wait_ms = 0, grace_ms = 0, refresh_ms = 0,
-                       attempts = 0;
+                       attempts = 0, silence_ms = 0;
     const copt o[] = {
         {"host", "XXX_HOST", "127.0.0.1", false, 0, 0, "address to listen on", &host, NULL},
         {"port", "XXX_PORT", "3002", true, 0, 65535, "TCP port (0: any free port)", NULL, &port},
@@ -511,6 +516,10 @@ int repl_api_main(int argc, char **argv)
          "how often the registry is read", NULL, &refresh_ms},
         {"attempts", "XXX_ATTEMPTS", "3", true, 1, 8,
          "executors a run that never started is offered to", NULL, &attempts},
+        {"silence-ms", "XXX_SILENCE_MS", "15000", true, 2000, 3600000,
+         "a started run whose executor sends nothing for this long is lost (they send a "
+         "keep-alive every second)",
+         NULL, &silence_ms},
         {"shutdown-grace-ms", "XXX_SHUTDOWN_GRACE_MS", "10000", true, 0, 3600000,
          "on SIGTERM/SIGINT, how long forwarded runs may finish", NULL, &grace_ms},
     };
@@ -531,6 +540,7 @@ int repl_api_main(int argc, char **argv)
         .static_urls = containers,
         .refresh_ms = (unsigned)refresh_ms,
         .max_attempts = (unsigned)attempts,
+        .silence_ms = (unsigned)silence_ms,
     };
     remote *rm = NULL;
     if (remote_open(&rcfg, &rm, err, sizeof err) < 0) {

@@ -175,7 +175,7 @@ start_node 2
 wait_node 1
 wait_node 2
 "$XXXD" repl-api --port "$REPL_PORT" --runtimes "$ROOT/runtimes" --registry-url "$REG" \
-  --refresh-ms 500 --wait-executors-ms 20000 >"$TMP/repl-api.log" 2>&1 &
+  --refresh-ms 500 --wait-executors-ms 20000 --silence-ms 3000 >"$TMP/repl-api.log" 2>&1 &
 PID[repl]=$!
 if ! wait_http "$REPL/health" 300; then
   echo "repl-api did not start:"
@@ -370,6 +370,49 @@ for i in $(seq 1 12); do
 done
 wait "${pids[@]}"
 check "repl-api sends it work again" test "$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node$victim.log")" -gt 0
+
+echo "== an executor freezes (SIGSTOP) under load"
+curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \
+  -d '{"language": "python", "code": "import time\nprint(\"started\")\ntime.sleep(20)"}' >"$TMP/frozen.sse" &
+fpid=$!
+frozen=
+for _ in $(seq 1 100); do
+  for n in 1 2; do
+    if curl -s "http://127.0.0.1:${NODE_PORT[$n]}/api/containers/list" | jq -e '.containers[] | select(.state == "running")' >/dev/null 2>&1; then
+      frozen=$n
+      break 2
+    fi
+  done
+  sleep 0.1
+done
+frozen=${frozen:-1}
+frozen_id=$(node_key "$frozen")
+frozen_id=${frozen_id##*/}
+loaders=()
+for i in 7 8; do
+  load_loop "$i" 9 &
+  loaders+=($!)
+done
+sleep 0.5
+t_stop=$(date +%s.%N)
+kill -STOP "${PID[node$frozen]}"
+wait "$fpid"
+t_lost=$(date +%s.%N)
+echo "     the frozen node's run ended $(awk -v a="$t_lost" -v b="$t_stop" 'BEGIN {printf "%.1f", a - b}') s after SIGSTOP (--silence-ms 3000)"
+check "a run on a frozen executor ends with executor_lost, not a hang" \
+  eq "$(grep '^data: {' "$TMP/frozen.sse" | sed 's/^data: //' | jq -r .status)" "executor_lost"
+wait "${loaders[@]}"
+cat "$TMP"/load-7.txt "$TMP"/load-8.txt | sort -n >"$TMP/load3.txt"
+total=$(wc -l <"$TMP/load3.txt")
+okl=$(awk '$2 == 0 && $3 == 200 && $4 == "ok"' "$TMP/load3.txt" | wc -l)
+lost=$(awk '$4 == "executor_lost"' "$TMP/load3.txt" | wc -l)
+echo "     $total runs while it was frozen: $okl ok, $lost executor_lost"
+check "every request got an answer: a success or an explicit executor_lost" eq "$((okl + lost))" "$total"
+late=$(awk -v t="$t_stop" '$1 > t + 5 && $4 != "ok"' "$TMP/load3.txt" | wc -l)
+check "once its lease expired, requests succeed on the other node" eq "$late" 0
+kill -CONT "${PID[node$frozen]}"
+check "thawed, it registers again under the same id" wait_keys 2 100
+check "(the same id)" eq "$(node_key "$frozen")" "/services/container-api/$frozen_id"
 
 echo "== CONTAINERS_API_URL bypasses discovery"
 CONTAINERS_API_URL="http://127.0.0.1:${NODE_PORT[$other]}" "$XXXD" repl-api --port "$STATIC_PORT" \
