@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "remote/internal.h"
 #include "remote/remote.h"
 
 static runtime_set *rts;
@@ -198,6 +199,50 @@ static void a_status_nobody_knows_becomes_internal_error(void **state)
     json_decref(j);
 }
 
+/* Executors with equal load take turns; one that holds more of our runs
+ * waits; tried ones are skipped; one marked down is used only when no
+ * other is left. (A fixed list: CONTAINERS_API_URL.) */
+static void runs_go_to_the_least_loaded_executor(void **state)
+{
+    (void)state;
+    remote *rm;
+    char err[256] = "";
+    remote_config cfg = {.static_urls = "http://127.0.0.1:1/, http://127.0.0.1:2"};
+    assert_int_equal(remote_open(&cfg, &rm, err, sizeof err), 0);
+    picked a, b, c, d;
+    uint64_t soon = remote_now_ms() + 100;
+    assert_int_equal(remote_pick(rm, "python", NULL, 0, NULL, soon, &a), 0);
+    assert_int_equal(remote_pick(rm, "python", NULL, 0, NULL, soon, &b), 0);
+    assert_string_not_equal(a.id, b.id); /* equal load: turns */
+    assert_string_equal(a.url, "http://127.0.0.1:1");
+    remote_release(rm, &a, false);
+    assert_int_equal(remote_pick(rm, "python", NULL, 0, NULL, soon, &c), 0);
+    assert_string_equal(c.id, a.id); /* b still holds a run */
+    remote_release(rm, &b, false);
+    assert_int_equal(remote_pick(rm, "python", &c, 1, NULL, soon, &d), 0);
+    assert_string_equal(d.id, b.id); /* c was tried */
+    remote_release(rm, &d, true);    /* d's executor is down now */
+    remote_release(rm, &c, false);
+    picked e, f;
+    assert_int_equal(remote_pick(rm, "python", NULL, 0, NULL, soon, &e), 0);
+    assert_string_equal(e.id, a.id); /* the one that is up */
+    assert_int_equal(remote_pick(rm, "python", &e, 1, NULL, soon, &f), 0);
+    assert_string_equal(f.id, b.id); /* down, but the only one not tried */
+    picked both[2] = {e, f}, g;
+    assert_int_equal(remote_pick(rm, "python", both, 2, NULL, soon, &g), -1);
+    char url[REMOTE_MAX_URL];
+    assert_int_equal(remote_lookup(rm, "static-1", url), 0);
+    assert_string_equal(url, "http://127.0.0.1:2");
+    assert_int_equal(remote_lookup(rm, "nope", url), -1);
+    remote_release(rm, &e, false);
+    remote_release(rm, &f, false);
+    remote_close(rm);
+    cfg.static_urls = "ftp://x";
+    assert_int_equal(remote_open(&cfg, &rm, err, sizeof err), -1);
+    remote_config none = {0};
+    assert_int_equal(remote_open(&none, &rm, err, sizeof err), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +251,7 @@ int main(void)
         cmocka_unit_test(a_result_read_back_renders_the_same),
         cmocka_unit_test(a_run_that_never_ran_reads_back_without_limits),
         cmocka_unit_test(a_status_nobody_knows_becomes_internal_error),
+        cmocka_unit_test(runs_go_to_the_least_loaded_executor),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
