@@ -52,7 +52,9 @@ typedef struct remote remote;
 /* Starts the refresher (registry mode). Returns 0, or -1 with err. */
 int remote_open(const remote_config *cfg, remote **out, char *err, size_t errlen);
 
-/* Stops the refresher and frees everything (after the engine is stopped). */
+/* Stops the refresher and frees everything (after the engine is stopped);
+ * waits up to 5 s for proxied calls, and leaves rm allocated if one is
+ * still running (the process is exiting). */
 void remote_close(remote *rm);
 
 /* The run engine's executor hook: forwards r and fills its result. ctx is the remote. */

@@ -239,6 +239,15 @@ void remote_close(remote *rm)
     pthread_mutex_unlock(&rm->mu);
     if (rm->refresher_started)
         pthread_join(rm->refresher, NULL);
+    /* Proxied session calls run on detached threads that use rm: give them
+     * a moment, and if one is still waiting on an executor, leave rm to
+     * the exiting process rather than free it under that thread. */
+    for (int i = 0; i < 500 && atomic_load(&rm->proxy_threads); i++) {
+        struct timespec ts = {.tv_nsec = 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&rm->proxy_threads))
+        return;
     for (size_t i = 0; i < rm->nex; i++)
         executor_clear(&rm->ex[i]);
     free(rm->ex);
