@@ -34,21 +34,21 @@
 
 /* A reverse proxy for one path prefix (repl-api's /api/repl/sessions): such
  * requests go to forward() instead of the run engine. forward must not
- * block; it calls done exactly once, from any thread, with the answer
- * (which done takes over: body and content_type malloc'd). */
-typedef struct http_proxy_reply {
-    unsigned status;
-    char *content_type; /* NULL: application/json */
-    char *body;
-    size_t len;
-} http_proxy_reply;
-
-typedef void (*http_proxy_done)(void *call, http_proxy_reply *reply);
+ * block; from any thread it then calls, for the call it was given:
+ * head() once with the answer's status and content type, data() for each
+ * piece of the body (-1: the client is gone or too far behind, stop), and
+ * end() exactly once (ok false: the answer broke off). A 200
+ * text/event-stream answer is passed on as it comes; others when ended. */
+typedef struct http_proxy_sink {
+    void (*head)(void *call, unsigned status, const char *content_type);
+    int (*data)(void *call, const char *data, size_t len);
+    void (*end)(void *call, bool ok);
+} http_proxy_sink;
 
 typedef struct http_proxy {
     const char *prefix; /* the path itself and everything under prefix/ */
     void (*forward)(void *ctx, const char *method, const char *path, const char *body, size_t len,
-                    http_proxy_done done, void *call);
+                    const http_proxy_sink *sink, void *call);
     void *ctx;
 } http_proxy;
 

@@ -22,7 +22,7 @@ typedef struct pjob {
     char *path;
     char *body;
     size_t len;
-    remote_reply_fn fn;
+    remote_sink sink;
     void *ctx;
 } pjob;
 
@@ -30,13 +30,18 @@ typedef struct answer {
     long status;
     char content_type[128];
     bytebuf body;
+    const pjob *stream_to; /* set: a 200 event stream goes there as it comes */
+    bool streaming;
+    bool client_gone;
 } answer;
 
 static void reply(pjob *j, unsigned status, const char *ctype, bytebuf *b)
 {
-    size_t len;
-    char *data = bytebuf_steal(b, &len);
-    j->fn(j->ctx, status, ctype, data, len);
+    j->sink.head(j->ctx, status, ctype);
+    if (b->len)
+        j->sink.data(j->ctx, b->data, b->len);
+    bytebuf_free(b);
+    j->sink.end(j->ctx, true);
 }
 
 static void reply_error(pjob *j, unsigned status, const char *code, const char *fmt, ...)
@@ -59,6 +64,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
     answer *a = ctx;
     size_t n = size * nmemb;
+    if (a->streaming) {
+        if (a->stream_to->sink.data(a->stream_to->ctx, data, n) < 0) {
+            a->client_gone = true;
+            return 0; /* closing the connection tells the executor */
+        }
+        return n;
+    }
     if (a->body.len + n > MAX_ANSWER || bytebuf_append(&a->body, data, n) < 0)
         return 0;
     return n;
@@ -68,7 +80,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 {
     answer *a = ctx;
     size_t n = size * nmemb;
-    if (n > 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        const char *sp = memchr(data, ' ', n);
+        a->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        a->content_type[0] = '\0';
+    } else if ((n == 2 && data[0] == '\r') || (n == 1 && data[0] == '\n')) {
+        if (a->stream_to && a->status == 200 &&
+            strncmp(a->content_type, "text/event-stream", 17) == 0) {
+            a->streaming = true;
+            a->stream_to->sink.head(a->stream_to->ctx, 200, a->content_type);
+        }
+    } else if (n > 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
         size_t k = 13;
         while (k < n && data[k] == ' ')
             k++;
@@ -254,7 +276,25 @@ static void one(pjob *j, const char *rest)
     char url[REMOTE_MAX_URL + 300];
     snprintf(url, sizeof url, "%s" REMOTE_SESSIONS_PREFIX "/%s%s", base, sid, tail);
     answer a = {0};
+    if (strcmp(tail, "/execute/stream") == 0)
+        a.stream_to = j;
     CURLcode cc = call(j->method, url, j->body, j->len, SESSION_CALL_TIMEOUT_MS, &a);
+    if (a.streaming) {
+        bool ok = cc == CURLE_OK;
+        if (!ok && !a.client_gone) {
+            /* The stream had begun: say why it ends instead of cutting it. */
+            char ev[512];
+            int n = snprintf(ev, sizeof ev,
+                             "event: error\ndata: {\"error\":{\"code\":\"session_gone\","
+                             "\"message\":\"the executor that held this session was lost "
+                             "(%.200s)\"}}\n\n",
+                             curl_easy_strerror(cc));
+            ok = j->sink.data(j->ctx, ev, (size_t)n) == 0;
+        }
+        j->sink.end(j->ctx, ok);
+        bytebuf_free(&a.body);
+        return;
+    }
     if (cc != CURLE_OK && a.status == 0) {
         picked p = {0};
         snprintf(p.id, sizeof p.id, "%.64s", exid);
@@ -296,7 +336,7 @@ static void *proxy_main(void *arg)
 }
 
 void remote_proxy(remote *rm, const char *method, const char *path, const char *body, size_t len,
-                  remote_reply_fn fn, void *ctx)
+                  const remote_sink *sink, void *ctx)
 {
     pjob *j = calloc(1, sizeof *j);
     if (j) {
@@ -304,7 +344,7 @@ void remote_proxy(remote *rm, const char *method, const char *path, const char *
         snprintf(j->method, sizeof j->method, "%s", method);
         j->path = strdup(path);
         j->body = malloc(len + 1);
-        j->fn = fn;
+        j->sink = *sink;
         j->ctx = ctx;
         if (j->body) {
             memcpy(j->body, body, len);
@@ -318,9 +358,11 @@ void remote_proxy(remote *rm, const char *method, const char *path, const char *
             free(j->body);
             free(j);
         }
-        fn(ctx, 500, "application/json",
-           strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}"),
-           strlen("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}"));
+        static const char oom[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+        sink->head(ctx, 500, "application/json");
+        sink->data(ctx, oom, sizeof oom - 1);
+        sink->end(ctx, true);
         return;
     }
     if (atomic_fetch_add(&rm->proxy_threads, 1) >= REMOTE_MAX_PROXIED) {

@@ -84,17 +84,23 @@ json_t *remote_view_json(remote *rm);
 #define REMOTE_SESSIONS_PREFIX "/api/repl/sessions"
 #define REMOTE_MAX_PROXIED 256 /* proxied calls at once; past it 503 */
 
-/* Receives a proxied call's answer; body (malloc'd) is the receiver's. */
-typedef void (*remote_reply_fn)(void *ctx, unsigned status, const char *content_type, char *body,
-                                size_t len);
+/* Receives a proxied call's answer (from the call's thread): head() once,
+ * data() per piece (-1: stop, the client is gone), end() exactly once. */
+typedef struct remote_sink {
+    void (*head)(void *ctx, unsigned status, const char *content_type);
+    int (*data)(void *ctx, const char *data, size_t len);
+    void (*end)(void *ctx, bool ok);
+} remote_sink;
 
 /* Lets session creation resolve aliases ("py") to the executors' names. */
 void remote_set_runtimes(remote *rm, const runtime_set *rts);
 
 /* Forwards one call under REMOTE_SESSIONS_PREFIX on a thread of its own
- * and calls fn(ctx, ...) exactly once with the answer. */
+ * and gives the answer to sink (copied). A session's execute/stream answer
+ * is passed on as it comes; if its executor is lost meanwhile, the stream
+ * ends with an "error" event (session_gone). */
 void remote_proxy(remote *rm, const char *method, const char *path, const char *body, size_t len,
-                  remote_reply_fn fn, void *ctx);
+                  const remote_sink *sink, void *ctx);
 
 /* ---- pure parts (tests/remote) ---- */
 

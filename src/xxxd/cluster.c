@@ -447,35 +447,13 @@ int container_api_main(int argc, char **argv)
 
 /* ---- repl-api ---- */
 
-/* The sessions proxy's answer, handed to the HTTP layer. */
-typedef struct session_call {
-    http_proxy_done done;
-    void *call;
-} session_call;
-
-static void session_reply(void *ctx, unsigned status, const char *ctype, char *body, size_t len)
-{
-    session_call *sc = ctx;
-    http_proxy_done done = sc->done;
-    void *c = sc->call;
-    free(sc);
-    http_proxy_reply r = {
-        .status = status, .content_type = strdup(ctype), .body = body, .len = len};
-    done(c, &r);
-}
-
+/* The sessions proxy: the HTTP layer's sink is remote's sink (the same
+ * three calls), so the call goes straight through. */
 static void session_forward(void *ctx, const char *method, const char *path, const char *body,
-                            size_t len, http_proxy_done done, void *call)
+                            size_t len, const http_proxy_sink *sink, void *call)
 {
-    session_call *sc = malloc(sizeof *sc);
-    if (!sc) {
-        http_proxy_reply r = {.status = 500};
-        done(call, &r);
-        return;
-    }
-    sc->done = done;
-    sc->call = call;
-    remote_proxy(ctx, method, path, body, len, session_reply, sc);
+    remote_sink rs = {.head = sink->head, .data = sink->data, .end = sink->end};
+    remote_proxy(ctx, method, path, body, len, &rs, call);
 }
 
 int repl_api_main(int argc, char **argv)
