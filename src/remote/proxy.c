@@ -133,15 +133,19 @@ static CURLcode call(const char *method, const char *url, const char *body, size
     return cc;
 }
 
-/* Rewrites o.id from the executor's session id to "{exid}~{sid}". */
+/* Rewrites o.id and o.session_id from the executor's session id to
+ * "{exid}~{sid}". */
 static void rewrite_id(json_t *o, const char *exid)
 {
-    const char *sid = json_string_value(json_object_get(o, "id"));
-    if (!sid)
-        return;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s~%s", exid, sid);
-    json_object_set_new(o, "id", json_string(buf));
+    static const char *const keys[] = {"id", "session_id"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *sid = json_string_value(json_object_get(o, keys[i]));
+        if (!sid)
+            continue;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s~%s", exid, sid);
+        json_object_set_new(o, keys[i], json_string(buf));
+    }
 }
 
 /* Passes an executor's answer on, with the session id made routable. */
