@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A scripted container-api for repl-api's session routing (test_cluster.sh).
 
-fake_executor.py PORT NAME: answers /api/repl/sessions like an executor with
+fake_executor.py PORT NAME: (PORT 0: any free one, printed) answers /api/repl/sessions like an executor with
 sessions would, tagging every answer with NAME so the test sees which
 executor a call reached. Not a model of sessions: only of where calls go."""
 import json
@@ -57,4 +57,6 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(404, {"error": {"code": "not_found", "message": "no session has this id"}})
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+print("fake executor %s listening on http://127.0.0.1:%d" % (NAME, server.server_address[1]), flush=True)
+server.serve_forever()

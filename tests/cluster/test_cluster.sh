@@ -16,32 +16,32 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 XXXD=$BUILD/xxxd
 TMP=$(mktemp -d /tmp/xxx-cluster.XXXXXX)
-# Our ports are BASE..BASE+29 for the first BASE in 42200, 42300, ... that
-# no socket uses: they sit in the ephemeral range, so a connection in
-# TIME-WAIT can hold one for a minute, and etcd will not bind beside it.
+# etcd's two ports are BASE and BASE+1 for the first BASE from 42200 on, in
+# steps of 30, that no socket uses: they sit in the ephemeral range, so some
+# client's connection can hold one, and a listener will not bind beside it.
+# Failing a clean range, one with only TIME-WAIT leftovers will do.
 BASE=
-for b in 42200 42300 42400 42500 42600 42700 42800 42900; do
-  if [ -z "$(ss -tanH "( sport >= :$b and sport <= :$((b + 29)) )")" ]; then
-    BASE=$b
-    break
-  fi
+for filter in "" "exclude time-wait"; do
+  for b in $(seq 42200 30 42950); do
+    # shellcheck disable=SC2086
+    if [ -z "$(ss -tanH $filter "( sport >= :$b and sport <= :$((b + 29)) )")" ]; then
+      BASE=$b
+      break 2
+    fi
+  done
 done
 if [ -z "$BASE" ]; then
-  echo "no free port range in 42200-42929"
+  echo "no free port range in 42200-42979"
   echo "0 passed, 1 failed"
   exit 1
 fi
 ETCD_PORT=$BASE
 PEER_PORT=$((BASE + 1))
-REPL_PORT=$((BASE + 2))
-REG_PORT=$((BASE + 3))
-MEMREG_PORT=$((BASE + 4))
-STATIC_PORT=$((BASE + 5))
-NODE_PORT=([1]=$((BASE + 11)) [2]=$((BASE + 12)))
+# Every xxxd listens on port 0 and says where (listen_port); only etcd
+# needs ports chosen in advance.
+declare -A NODE_PORT
 NODE_UID=([1]=161000 [2]=162000)
 TTL=3
-REG=http://127.0.0.1:$REG_PORT
-REPL=http://127.0.0.1:$REPL_PORT
 export ETCDCTL_API=3
 ETCDCTL=(etcdctl --endpoints="127.0.0.1:$ETCD_PORT" --command-timeout=2s)
 LANGS=python,c
@@ -89,6 +89,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
+# listen_port NAME: the port in "... listening on http://host:PORT" that the
+# process writing $TMP/NAME.out printed (waits up to 2 minutes).
+listen_port() {
+  local p
+  for _ in $(seq 1 1200); do
+    p=$(sed -n 's|.*listening on http://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$TMP/$1.out" 2>/dev/null | tail -1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
 wait_http() { # URL TENTHS
   for _ in $(seq 1 "$2"); do
     curl -sf -o /dev/null --max-time 2 "$1" && return 0
@@ -110,13 +122,16 @@ start_etcd() {
 
 start_node() { # N: starts node N; wait_node N waits until it answers.
   local n=$1
-  "$XXXD" container-api --port "${NODE_PORT[$n]}" --slots 2 --languages $LANGS \
+  "$XXXD" container-api --port 0 --slots 2 --languages $LANGS \
     --state-dir "/run/xxx-clt-node$n" --cgroup-name "xxx-clt-node$n" \
     --first-uid "${NODE_UID[$n]}" --runtimes "$ROOT/runtimes" --shutdown-grace-ms 2000 \
-    --registry-url "$REG" --keepalive-ms 1000 >>"$TMP/node$n.log" 2>&1 &
+    --registry-url "$REG" --keepalive-ms 1000 >"$TMP/node$n.out" 2>>"$TMP/node$n.log" &
   PID[node$n]=$!
 }
-wait_node() { wait_http "http://127.0.0.1:${NODE_PORT[$1]}/health" 1200; }
+wait_node() {
+  NODE_PORT[$1]=$(listen_port "node$1") || return 1
+  wait_http "http://127.0.0.1:${NODE_PORT[$1]}/health" 100
+}
 
 # keys: the container-api keys in etcd, one per line.
 keys() { "${ETCDCTL[@]}" get --prefix /services/container-api/ --keys-only 2>/dev/null | grep -v '^$'; }
@@ -166,20 +181,22 @@ if ! start_etcd; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-"$XXXD" service-registry --port "$REG_PORT" --etcd-endpoints "127.0.0.1:$ETCD_PORT" \
-  --ttl $TTL >"$TMP/registry.log" 2>&1 &
+"$XXXD" service-registry --port 0 --etcd-endpoints "127.0.0.1:$ETCD_PORT" \
+  --ttl $TTL >"$TMP/registry.out" 2>"$TMP/registry.log" &
 PID[registry]=$!
+REG=http://127.0.0.1:$(listen_port registry)
 wait_http "$REG/health" 100
 start_node 1
 start_node 2
 wait_node 1
 wait_node 2
-"$XXXD" repl-api --port "$REPL_PORT" --runtimes "$ROOT/runtimes" --registry-url "$REG" \
-  --refresh-ms 500 --wait-executors-ms 20000 --silence-ms 3000 >"$TMP/repl-api.log" 2>&1 &
+"$XXXD" repl-api --port 0 --runtimes "$ROOT/runtimes" --registry-url "$REG" \
+  --refresh-ms 500 --wait-executors-ms 20000 --silence-ms 3000 >"$TMP/repl.out" 2>"$TMP/repl-api.log" &
 PID[repl]=$!
+REPL=http://127.0.0.1:$(listen_port repl)
 if ! wait_http "$REPL/health" 300; then
   echo "repl-api did not start:"
-  tail -5 "$TMP/repl-api.log" "$TMP/node1.log" "$TMP/registry.log"
+  tail -n 5 "$TMP/repl-api.log" "$TMP/node1.log" "$TMP/node2.log" "$TMP/registry.log"
   echo "$pass passed, $((fail + 1)) failed"
   exit 1
 fi
@@ -436,11 +453,12 @@ else
 fi
 
 echo "== CONTAINERS_API_URL bypasses discovery"
-CONTAINERS_API_URL="http://127.0.0.1:${NODE_PORT[$other]}" "$XXXD" repl-api --port "$STATIC_PORT" \
-  --runtimes "$ROOT/runtimes" >"$TMP/static.log" 2>&1 &
+CONTAINERS_API_URL="http://127.0.0.1:${NODE_PORT[$other]}" "$XXXD" repl-api --port 0 \
+  --runtimes "$ROOT/runtimes" >"$TMP/static.out" 2>"$TMP/static.log" &
 PID[static]=$!
-wait_http "http://127.0.0.1:$STATIC_PORT/health" 100
-run_python 'print("static")' "http://127.0.0.1:$STATIC_PORT"
+STATIC=http://127.0.0.1:$(listen_port static)
+wait_http "$STATIC/health" 100
+run_python 'print("static")' "$STATIC"
 check "a repl-api with only CONTAINERS_API_URL runs on that executor" \
   eq "$CODE_ $(jq -r .result <<<"$BODY_")" "200 static"
 
@@ -463,7 +481,7 @@ sleep 1
 run_python 'print(1)'
 check "with no executor left, repl-api answers 503 unavailable at once" \
   eq "$CODE_ $(jq -r .error.code <<<"$BODY_")" "503 unavailable"
-run_python 'print(1)' "http://127.0.0.1:$STATIC_PORT"
+run_python 'print(1)' "$STATIC"
 check "and so does the static repl-api whose executor is gone" \
   eq "$CODE_ $(jq -r .error.code <<<"$BODY_")" "503 unavailable"
 if ((HAVE_SESSIONS)); then
@@ -474,9 +492,9 @@ if ((HAVE_SESSIONS)); then
 fi
 
 echo "== the registry's contract, in memory (no etcd)"
-"$XXXD" service-registry --port "$MEMREG_PORT" --ttl 2 >"$TMP/memreg.log" 2>&1 &
+"$XXXD" service-registry --port 0 --ttl 2 >"$TMP/memreg.out" 2>"$TMP/memreg.log" &
 PID[memreg]=$!
-M=http://127.0.0.1:$MEMREG_PORT
+M=http://127.0.0.1:$(listen_port memreg)
 wait_http "$M/health" 100
 check "the memory registry is healthy" eq "$(curl -s "$M/health" | jq -r '.status + " " + .store')" "ok memory"
 r=$(curl -s "$M/api/registry/register" -d '{"name": "web", "address": "10.0.0.1", "port": 80, "metadata": {"zone": "a"}}')
@@ -511,20 +529,22 @@ echo "== sessions: each call goes to the executor that holds the session"
 # Two scripted executors (tests/cluster/fake_executor.py) registered by hand
 # in the memory registry, and a repl-api that discovers them there: this
 # checks repl-api's routing, not sessions themselves.
+declare -A FAKE_PORT
 for n in 1 2; do
-  python3 "$ROOT/tests/cluster/fake_executor.py" $((BASE + 20 + n)) "fake$n" >/dev/null 2>&1 &
+  python3 "$ROOT/tests/cluster/fake_executor.py" 0 "fake$n" >"$TMP/fake$n.out" 2>&1 &
   PID[fake$n]=$!
 done
 for n in 1 2; do
-  wait_http "http://127.0.0.1:$((BASE + 20 + n))/health" 100
-  curl -s "$M/api/registry/register" -d "$(jq -cn --arg id "fake$n" --argjson p $((BASE + 20 + n)) \
+  FAKE_PORT[$n]=$(listen_port "fake$n")
+  wait_http "http://127.0.0.1:${FAKE_PORT[$n]}/health" 100
+  curl -s "$M/api/registry/register" -d "$(jq -cn --arg id "fake$n" --argjson p "${FAKE_PORT[$n]}" \
     '{name: "container-api", id: $id, address: "127.0.0.1", port: $p, ttl: 3600,
       metadata: {slots: 2, queue_capacity: 8, runtimes: [{language: "python", version: "3"}]}}')" >/dev/null
 done
-"$XXXD" repl-api --port $((BASE + 6)) --runtimes "$ROOT/runtimes" --registry-url "$M" \
-  --refresh-ms 200 >"$TMP/sess-repl.log" 2>&1 &
+"$XXXD" repl-api --port 0 --runtimes "$ROOT/runtimes" --registry-url "$M" \
+  --refresh-ms 200 >"$TMP/sessrepl.out" 2>"$TMP/sess-repl.log" &
 PID[sessrepl]=$!
-S=http://127.0.0.1:$((BASE + 6))
+S=http://127.0.0.1:$(listen_port sessrepl)
 wait_http "$S/health" 100
 declare -A SID
 for i in 1 2 3 4; do
