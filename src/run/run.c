@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "backend/backend.h"
 #include "common/cleanup.h"
 #include "common/strv.h"
 
@@ -41,7 +42,7 @@ struct run {
 
     pthread_mutex_t mu; /* state, slot, cancelled */
     run_state state;
-    box_slot *slot;
+    backend_lease *slot;
     bool cancelled;
 
     run_result res;
@@ -55,8 +56,8 @@ struct run {
 };
 
 struct run_engine {
-    box_pool *pool;
-    run_executor ex; /* execute set: runs go there instead of the pool */
+    backend be;
+    run_executor ex; /* execute set: runs go there instead of a backend */
     unsigned nworkers;
     pthread_t *workers;
     pthread_t reaper;
@@ -291,7 +292,7 @@ static void on_box_output(void *ctx, box_stream stream, const char *data, size_t
 }
 
 /* Runs argv in the slot as one step; fills *step. */
-static void exec_step(run *r, box_slot *s, char *const *argv, const box_limits *limits,
+static void exec_step(run *r, backend_lease *s, char *const *argv, const box_limits *limits,
                       const char *stdin_data, size_t stdin_len, bool forward, run_step *step)
 {
     step->limits = *limits;
@@ -307,7 +308,7 @@ static void exec_step(run *r, box_slot *s, char *const *argv, const box_limits *
         .on_output = on_box_output,
         .ctx = &sink,
     };
-    box_exec(s, &spec, &step->box);
+    r->e->be.exec(s, &spec, &step->box);
 }
 
 /* Writes a step's outcome as a sentence into msg when it is not a plain exit. */
@@ -356,24 +357,25 @@ static bool is_cancelled(run *r)
 }
 
 /* Writes the runtime's support files, the source and the request's files. */
-static int put_files(run *r, box_slot *s, const char *code, size_t code_len, char *msg, size_t len)
+static int put_files(run *r, backend_lease *s, const char *code, size_t code_len, char *msg,
+                     size_t len)
 {
     const runtime *rt = r->req.rt;
     char err[256];
     for (size_t i = 0; i < rt->nsupport; i++) {
-        if (box_put_file(s, rt->support[i].name, rt->support[i].content, rt->support[i].len, 0644,
-                         err, sizeof err) < 0) {
+        if (r->e->be.put_file(s, rt->support[i].name, rt->support[i].content, rt->support[i].len,
+                              0644, err, sizeof err) < 0) {
             snprintf(msg, len, "writing %s: %s", rt->support[i].name, err);
             return -1;
         }
     }
-    if (code && box_put_file(s, rt->source, code, code_len, 0644, err, sizeof err) < 0) {
+    if (code && r->e->be.put_file(s, rt->source, code, code_len, 0644, err, sizeof err) < 0) {
         snprintf(msg, len, "writing %s: %s", rt->source, err);
         return -1;
     }
     for (size_t i = 0; i < r->req.nfiles; i++) {
         const run_file *f = &r->req.files[i];
-        if (box_put_file(s, f->name, f->data, f->len, 0644, err, sizeof err) < 0) {
+        if (r->e->be.put_file(s, f->name, f->data, f->len, 0644, err, sizeof err) < 0) {
             snprintf(msg, len, "writing %s: %s", f->name, err);
             return -1;
         }
@@ -382,10 +384,11 @@ static int put_files(run *r, box_slot *s, const char *code, size_t code_len, cha
 }
 
 /* Takes a slot for r; NULL (with the result filled) when none or cancelled. */
-static box_slot *take_slot(run_engine *e, run *r)
+static backend_lease *take_slot(run_engine *e, run *r)
 {
     char err[256] = "";
-    box_slot *s = box_acquire(e->pool, 0, e->acquire_timeout_ms, err, sizeof err);
+    backend_lease *s =
+        e->be.acquire(e->be.self, r->req.rt->image, 0, e->acquire_timeout_ms, err, sizeof err);
     if (!s) {
         r->res.status = "internal_error";
         r->res.no_box = true;
@@ -399,7 +402,7 @@ static box_slot *take_slot(run_engine *e, run *r)
         r->slot = s;
     pthread_mutex_unlock(&r->mu);
     if (cancelled) {
-        box_release(s);
+        e->be.release(s);
         r->res.status = "cancelled";
         snprintf(r->res.message, sizeof r->res.message, "cancelled");
         return NULL;
@@ -407,12 +410,12 @@ static box_slot *take_slot(run_engine *e, run *r)
     return s;
 }
 
-static void give_back_slot(run *r, box_slot *s)
+static void give_back_slot(run *r, backend_lease *s)
 {
     pthread_mutex_lock(&r->mu);
-    r->slot = NULL; /* no box_cancel on it from now on */
+    r->slot = NULL; /* no cancel on it from now on */
     pthread_mutex_unlock(&r->mu);
-    box_release(s);
+    r->e->be.release(s);
 }
 
 /* The compile-then-run body of a request. */
@@ -423,7 +426,7 @@ static void execute(run_engine *e, run *r)
     _cleanup_strv_ char **cargv = NULL;
     _cleanup_strv_ char **argv = NULL;
     box_limits lim;
-    box_slot *s = take_slot(e, r);
+    backend_lease *s = take_slot(e, r);
     if (!s)
         return;
     notify_start(r);
@@ -433,7 +436,7 @@ static void execute(run_engine *e, run *r)
     }
     if (rt->compile && !r->container) {
         cargv = runtime_expand((const char *const *)rt->compile, rt->source, NULL);
-        run_effective_limits(&lim, true, &rt->compile_limits, NULL, box_pool_max(e->pool));
+        run_effective_limits(&lim, true, &rt->compile_limits, NULL, e->be.max(e->be.self));
         if (!cargv) {
             res->status = "internal_error";
             snprintf(res->message, sizeof res->message, "out of memory");
@@ -466,7 +469,7 @@ static void execute(run_engine *e, run *r)
         snprintf(res->message, sizeof res->message, "out of memory");
         goto out;
     }
-    run_effective_limits(&lim, false, &rt->run_limits, &r->req.limits, box_pool_max(e->pool));
+    run_effective_limits(&lim, false, &rt->run_limits, &r->req.limits, e->be.max(e->be.self));
     exec_step(r, s, argv, &lim, r->req.stdin_data, r->req.stdin_len, true, &res->exec);
     res->ran = true;
     res->status = box_status_name(res->exec.box.status);
@@ -482,13 +485,13 @@ static void probe(run_engine *e, run *r)
     run_result *res = &r->res;
     _cleanup_strv_ char **cargv = NULL;
     _cleanup_strv_ char **argv = NULL;
-    box_slot *s = take_slot(e, r);
+    backend_lease *s = take_slot(e, r);
     if (!s) {
         snprintf(r->probe_detail, sizeof r->probe_detail, "%s", res->message);
         return;
     }
     box_limits lim;
-    run_effective_limits(&lim, true, &rt->compile_limits, NULL, box_pool_max(e->pool));
+    run_effective_limits(&lim, true, &rt->compile_limits, NULL, e->be.max(e->be.self));
     exec_step(r, s, rt->version_rule.command, &lim, NULL, 0, false, &res->compile);
     const box_result *v = &res->compile.box;
     if (v->status != BOX_OK) {
@@ -527,7 +530,7 @@ static void probe(run_engine *e, run *r)
     argv = runtime_expand((const char *const *)rt->run, rt->source, NULL);
     if (!argv)
         goto out;
-    run_effective_limits(&lim, false, &rt->run_limits, NULL, box_pool_max(e->pool));
+    run_effective_limits(&lim, false, &rt->run_limits, NULL, e->be.max(e->be.self));
     exec_step(r, s, argv, &lim, NULL, 0, false, &res->exec);
     const box_result *x = &res->exec.box;
     if (x->status != BOX_OK) {
@@ -647,7 +650,7 @@ static void *reaper_main(void *arg)
         for (run *r = e->active; r; r = r->anext) {
             pthread_mutex_lock(&r->mu);
             if (r->cancelled && r->state == RUN_RUNNING && r->slot) {
-                box_cancel(r->slot);
+                e->be.cancel(r->slot);
                 pending = true;
             }
             pthread_mutex_unlock(&r->mu);
@@ -669,8 +672,8 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-/* Starts an engine whose workers use pool, or ex when pool is NULL. */
-static int engine_start(box_pool *pool, const run_executor *ex, const run_config *cfg,
+/* Starts an engine whose workers use be, or ex when be is NULL. */
+static int engine_start(const backend *be, const run_executor *ex, const run_config *cfg,
                         run_engine **out, char *err, size_t errlen)
 {
     run_engine *e = calloc(1, sizeof *e);
@@ -678,14 +681,16 @@ static int engine_start(box_pool *pool, const run_executor *ex, const run_config
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    e->pool = pool;
     if (ex) {
         e->ex = *ex;
         box_limits d = box_limits_default();
         box_limits_clamp(&e->ex.max, &d);
         e->nworkers = ex->workers ? ex->workers : 1;
     } else {
-        e->nworkers = box_pool_slots(pool);
+        e->be = *be;
+        e->nworkers = be->slots(be->self);
+        if (cfg && cfg->workers && cfg->workers < e->nworkers)
+            e->nworkers = cfg->workers;
     }
     e->capacity = cfg && cfg->queue ? cfg->queue : 4 * (size_t)e->nworkers;
     e->acquire_timeout_ms = cfg && cfg->acquire_timeout_ms ? cfg->acquire_timeout_ms : 30000;
@@ -727,7 +732,15 @@ static int engine_start(box_pool *pool, const run_executor *ex, const run_config
 int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, char *err,
                      size_t errlen)
 {
-    return engine_start(pool, NULL, cfg, out, err, errlen);
+    backend be;
+    backend_native(&be, pool);
+    return engine_start(&be, NULL, cfg, out, err, errlen);
+}
+
+int run_engine_start_backend(const backend *be, const run_config *cfg, run_engine **out, char *err,
+                             size_t errlen)
+{
+    return engine_start(be, NULL, cfg, out, err, errlen);
 }
 
 int run_engine_start_executor(const run_executor *ex, const run_config *cfg, run_engine **out,
@@ -738,7 +751,7 @@ int run_engine_start_executor(const run_executor *ex, const run_config *cfg, run
 
 const box_limits *run_engine_max(const run_engine *e)
 {
-    return e->pool ? box_pool_max(e->pool) : &e->ex.max;
+    return e->ex.execute ? &e->ex.max : e->be.max(e->be.self);
 }
 
 const run_request *run_exec_request(const run *r)
@@ -847,7 +860,7 @@ static void cancel_locked(run_engine *e, run *r)
                 e->qlen--;
         }
     } else if (r->slot) {
-        box_cancel(r->slot);
+        e->be.cancel(r->slot);
     }
     pthread_mutex_unlock(&r->mu);
     pthread_cond_signal(&e->reap);
@@ -896,7 +909,7 @@ run_info *run_list(run_engine *e, size_t *n)
         snprintf(i->language, sizeof i->language, "%s", r->req.rt->name);
         pthread_mutex_lock(&r->mu);
         i->state = r->state;
-        i->slot = r->slot ? (int)box_slot_index(r->slot) : -1;
+        i->slot = r->slot ? (int)e->be.index(r->slot) : -1;
         pthread_mutex_unlock(&r->mu);
         i->age_ms = now - r->submitted_ms;
         i->container = r->container;
