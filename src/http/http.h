@@ -35,6 +35,26 @@
 #include "run/run.h"
 #include "runtime/runtime.h"
 
+/* A reverse proxy for one path prefix (repl-api's /api/repl/sessions): such
+ * requests go to forward() instead of the run engine. forward must not
+ * block; from any thread it then calls, for the call it was given:
+ * head() once with the answer's status and content type, data() for each
+ * piece of the body (-1: the client is gone or too far behind, stop), and
+ * end() exactly once (ok false: the answer broke off). A 200
+ * text/event-stream answer is passed on as it comes; others when ended. */
+typedef struct http_proxy_sink {
+    void (*head)(void *call, unsigned status, const char *content_type);
+    int (*data)(void *call, const char *data, size_t len);
+    void (*end)(void *call, bool ok);
+} http_proxy_sink;
+
+typedef struct http_proxy {
+    const char *prefix; /* the path itself and everything under prefix/ */
+    void (*forward)(void *ctx, const char *method, const char *path, const char *body, size_t len,
+                    const http_proxy_sink *sink, void *call);
+    void *ctx;
+} http_proxy;
+
 typedef struct http_config {
     const char *host; /* numeric address or name to bind; NULL: 127.0.0.1 */
     uint16_t port;    /* 0: any free port (see http_port) */
@@ -47,6 +67,7 @@ typedef struct http_config {
     size_t stream_budget;        /* unsent SSE bytes all streams may hold; 0: 256 MiB */
     const char *web_dir;         /* static files served at / (the playground); NULL: none */
     unsigned ws_max_connections; /* open WebSocket connections (src/ws); 0: 64 */
+    const http_proxy *proxy;     /* NULL: none */
 } http_config;
 
 typedef struct http_server http_server;

@@ -44,8 +44,11 @@ typedef enum route {
     R_LIST,
     R_CONTAINER, /* /api/containers/{id} */
     R_CONNECT,   /* WebSocket (src/ws) */
+    R_PROXY,     /* under cfg.proxy->prefix */
     R_STATIC,    /* the playground's files: GET/HEAD outside /api/ */
 } route;
+
+typedef struct proxy_call proxy_call;
 
 typedef struct request request;
 
@@ -90,6 +93,7 @@ struct request {
     char error_code[32];
 
     run *run;
+    proxy_call *proxy;  /* a proxied request waiting for, or holding, its answer */
     pthread_mutex_t mu; /* everything below */
     bool suspended;
     bool started, done;
@@ -246,6 +250,9 @@ static bool method_ok(route r, const char *method)
         return strcmp(method, "POST") == 0;
     case R_CONTAINER:
         return strcmp(method, "DELETE") == 0;
+    case R_PROXY:
+        return strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0 ||
+               strcmp(method, "DELETE") == 0;
     case R_NONE:
         break;
     }
@@ -575,6 +582,186 @@ static enum MHD_Result start_run(request *req)
     return advance_run(req);
 }
 
+/* ---- proxied requests (cfg.proxy) ----
+ *
+ * The call outlives whichever of its two holders ends first: the request
+ * (freed by on_completed, maybe before the answer comes) and the forwarder
+ * (which may answer after the client left). call->req is cleared under
+ * call->mu when the request goes, so the sink never touches a freed
+ * request. A streamed answer goes through the request's SSE buffer and
+ * stream_read, like a run's, but is not registered for heartbeats: the
+ * bytes are someone else's events, and a comment could land inside one
+ * (the executor sends its own keep-alives). */
+#define PROXY_MAX_BODY (32u << 20)
+
+struct proxy_call {
+    atomic_int refs;
+    pthread_mutex_t mu;
+    request *req;
+    bool head, stream, done, ok;
+    unsigned status;
+    char ctype[128];
+    bytebuf body; /* a buffered answer */
+};
+
+static void proxy_unref(proxy_call *c)
+{
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    bytebuf_free(&c->body);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+static void proxy_head(void *arg, unsigned status, const char *ctype)
+{
+    proxy_call *c = arg;
+    pthread_mutex_lock(&c->mu);
+    c->head = true;
+    c->status = status;
+    snprintf(c->ctype, sizeof c->ctype, "%s", ctype ? ctype : "application/json");
+    c->stream = status == 200 && strncmp(c->ctype, "text/event-stream", 17) == 0;
+    if (c->stream && c->req) {
+        pthread_mutex_lock(&c->req->mu);
+        wake_locked(c->req);
+        pthread_mutex_unlock(&c->req->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static int proxy_data(void *arg, const char *data, size_t len)
+{
+    proxy_call *c = arg;
+    int rc = 0;
+    pthread_mutex_lock(&c->mu);
+    request *req = c->req;
+    if (!req) {
+        rc = -1;
+    } else if (!c->stream) {
+        if (c->body.len + len > PROXY_MAX_BODY || bytebuf_append(&c->body, data, len) < 0)
+            rc = -1;
+    } else {
+        http_server *srv = req->srv;
+        pthread_mutex_lock(&req->mu);
+        size_t before = req->sse.len;
+        if (req->sse.len - req->sse_off + len > srv->cfg.stream_buffer ||
+            bytebuf_append(&req->sse, data, len) < 0) {
+            req->sse_failed = true; /* the client fell behind: cut its stream */
+            rc = -1;
+        }
+        account_locked(req, before);
+        wake_locked(req);
+        pthread_mutex_unlock(&req->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static void proxy_end(void *arg, bool ok)
+{
+    proxy_call *c = arg;
+    pthread_mutex_lock(&c->mu);
+    c->done = true;
+    c->ok = ok;
+    if (c->req) {
+        pthread_mutex_lock(&c->req->mu);
+        if (c->stream) {
+            c->req->done = true;
+            if (!ok)
+                c->req->sse_failed = true; /* end the response with an error, not cleanly */
+        }
+        wake_locked(c->req);
+        pthread_mutex_unlock(&c->req->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    proxy_unref(c);
+}
+
+static const http_proxy_sink proxy_sink = {
+    .head = proxy_head, .data = proxy_data, .end = proxy_end};
+
+static bool proxy_matches(const http_server *srv, const char *url)
+{
+    const http_proxy *p = srv->cfg.proxy;
+    if (!p || !p->prefix)
+        return false;
+    size_t n = strlen(p->prefix);
+    return strncmp(url, p->prefix, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+static enum MHD_Result start_proxy(request *req)
+{
+    if (req->too_large)
+        return queue_error(req, 413, "payload_too_large",
+                           "the body is larger than the limit of %zu bytes",
+                           req->srv->cfg.max_body);
+    proxy_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return queue_error(req, 500, "internal", "out of memory");
+    atomic_init(&c->refs, 2);
+    pthread_mutex_init(&c->mu, NULL);
+    c->req = req;
+    req->proxy = c;
+    pthread_mutex_lock(&req->mu);
+    MHD_suspend_connection(req->conn);
+    req->suspended = true;
+    pthread_mutex_unlock(&req->mu);
+    const http_proxy *p = req->srv->cfg.proxy;
+    p->forward(p->ctx, req->method, req->path, req->body.data ? req->body.data : "", req->body.len,
+               &proxy_sink, c);
+    return MHD_YES;
+}
+
+/* Called again after the forwarder resumed the connection: a stream that
+ * began, or a buffered answer that ended. */
+static enum MHD_Result answer_proxy(request *req)
+{
+    proxy_call *c = req->proxy;
+    pthread_mutex_lock(&c->mu);
+    if (c->stream) {
+        char ctype[sizeof c->ctype];
+        snprintf(ctype, sizeof ctype, "%s", c->ctype);
+        pthread_mutex_unlock(&c->mu);
+        struct MHD_Response *resp =
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, req, NULL);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+        MHD_add_response_header(resp, "X-Request-Id", req->id);
+        req->status = 200;
+        req->answered = true;
+        enum MHD_Result rc = MHD_queue_response(req->conn, 200, resp);
+        MHD_destroy_response(resp);
+        return rc;
+    }
+    if (!c->done) {
+        pthread_mutex_lock(&req->mu);
+        MHD_suspend_connection(req->conn);
+        req->suspended = true;
+        pthread_mutex_unlock(&req->mu);
+        pthread_mutex_unlock(&c->mu);
+        return MHD_YES;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        c->body.len, c->body.data ? c->body.data : (char *)"", MHD_RESPMEM_MUST_COPY);
+    unsigned status = c->head && c->ok ? c->status : 502;
+    char ctype[sizeof c->ctype];
+    snprintf(ctype, sizeof ctype, "%s", c->head ? c->ctype : "application/json");
+    size_t len = c->body.len;
+    pthread_mutex_unlock(&c->mu);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Request-Id", req->id);
+    req->status = status;
+    req->bytes_out = len;
+    req->answered = true;
+    enum MHD_Result rc = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 static enum MHD_Result answer(request *req)
 {
     switch (req->route) {
@@ -597,6 +784,8 @@ static enum MHD_Result answer(request *req)
     case R_CREATE:
     case R_CREATE_STREAM:
         return start_run(req);
+    case R_PROXY:
+        return start_proxy(req);
     case R_NONE:
         break;
     }
@@ -631,7 +820,7 @@ static enum MHD_Result begin(http_server *srv, struct MHD_Connection *conn, cons
     if (!req->path)
         return queue_error(req, 500, "internal", "out of memory");
 
-    req->route = match_route(url);
+    req->route = proxy_matches(srv, url) ? R_PROXY : match_route(url);
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (req->route == R_NONE && srv->web && get && strncmp(url, "/api/", 5) != 0)
         req->route = R_STATIC;
@@ -696,6 +885,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     if (req->run)
         return advance_run(req); /* resumed */
+    if (req->proxy)
+        return answer_proxy(req); /* resumed */
     return answer(req);
 }
 
@@ -757,6 +948,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         }
         json_object_set_new(line, "remote", json_string(addr));
         log_json(srv, line);
+    }
+    if (req->proxy) {
+        pthread_mutex_lock(&req->proxy->mu);
+        req->proxy->req = NULL;
+        pthread_mutex_unlock(&req->proxy->mu);
+        proxy_unref(req->proxy);
     }
     pthread_mutex_lock(&srv->mu);
     if (req->streaming) {

@@ -58,6 +58,7 @@ struct run {
 
 struct run_engine {
     backend be;
+    run_executor ex; /* execute set: runs go there instead of a backend */
     unsigned nworkers;
     pthread_t *workers;
     pthread_t reaper;
@@ -632,6 +633,8 @@ static void *worker_main(void *arg)
         if (cancelled) {
             r->res.status = "cancelled";
             snprintf(r->res.message, sizeof r->res.message, "cancelled");
+        } else if (e->ex.execute) {
+            e->ex.execute(e->ex.ctx, r);
         } else if (r->probe) {
             probe(e, r);
         } else {
@@ -689,26 +692,26 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, char *err,
-                     size_t errlen)
-{
-    backend be;
-    backend_native(&be, pool);
-    return run_engine_start_backend(&be, cfg, out, err, errlen);
-}
-
-int run_engine_start_backend(const backend *be, const run_config *cfg, run_engine **out, char *err,
-                             size_t errlen)
+/* Starts an engine whose workers use be, or ex when be is NULL. */
+static int engine_start(const backend *be, const run_executor *ex, const run_config *cfg,
+                        run_engine **out, char *err, size_t errlen)
 {
     run_engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    e->be = *be;
-    e->nworkers = be->slots(be->self);
-    if (cfg && cfg->workers && cfg->workers < e->nworkers)
-        e->nworkers = cfg->workers;
+    if (ex) {
+        e->ex = *ex;
+        box_limits d = box_limits_default();
+        box_limits_clamp(&e->ex.max, &d);
+        e->nworkers = ex->workers ? ex->workers : 1;
+    } else {
+        e->be = *be;
+        e->nworkers = be->slots(be->self);
+        if (cfg && cfg->workers && cfg->workers < e->nworkers)
+            e->nworkers = cfg->workers;
+    }
     e->capacity = cfg && cfg->queue ? cfg->queue : 4 * (size_t)e->nworkers;
     e->acquire_timeout_ms = cfg && cfg->acquire_timeout_ms ? cfg->acquire_timeout_ms : 30000;
     pthread_mutex_init(&e->mu, NULL);
@@ -746,9 +749,62 @@ int run_engine_start_backend(const backend *be, const run_config *cfg, run_engin
     return 0;
 }
 
+int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, char *err,
+                     size_t errlen)
+{
+    backend be;
+    backend_native(&be, pool);
+    return engine_start(&be, NULL, cfg, out, err, errlen);
+}
+
+int run_engine_start_backend(const backend *be, const run_config *cfg, run_engine **out, char *err,
+                             size_t errlen)
+{
+    return engine_start(be, NULL, cfg, out, err, errlen);
+}
+
+int run_engine_start_executor(const run_executor *ex, const run_config *cfg, run_engine **out,
+                              char *err, size_t errlen)
+{
+    return engine_start(NULL, ex, cfg, out, err, errlen);
+}
+
 const box_limits *run_engine_max(const run_engine *e)
 {
-    return e->be.max(e->be.self);
+    return e->ex.execute ? &e->ex.max : e->be.max(e->be.self);
+}
+
+const run_request *run_exec_request(const run *r)
+{
+    return &r->req;
+}
+
+bool run_exec_container(const run *r)
+{
+    return r->container;
+}
+
+bool run_exec_cancelled(run *r)
+{
+    return is_cancelled(r);
+}
+
+run_result *run_exec_result(run *r)
+{
+    return &r->res;
+}
+
+void run_exec_start(run *r)
+{
+    notify_start(r);
+}
+
+void run_exec_output(run *r, box_stream stream, const char *data, size_t len)
+{
+    pthread_mutex_lock(&r->obs_mu);
+    if (!r->detached && r->obs.on_output)
+        r->obs.on_output(r->obs.ctx, stream, data, len);
+    pthread_mutex_unlock(&r->obs_mu);
 }
 
 /* Puts r on the queue and the active list; e->mu held. */

@@ -198,6 +198,38 @@ size_t run_engine_drain(run_engine *e, uint64_t deadline_ms);
  * workers are stuck in box_exec) and the caller should exit. */
 int run_engine_stop(run_engine *e);
 
+/* ---- runs executed elsewhere (a cluster's repl-api: src/remote) ----
+ *
+ * An executor replaces the box pool: each worker hands its run to
+ * execute(), which runs the whole request somewhere else, reports through
+ * run_exec_start/run_exec_output as a box step would, fills
+ * run_exec_result and returns when the result is final. Queue, cancel,
+ * list, counts and drain behave as with boxes; cancel only sets the flag
+ * that run_exec_cancelled reads. */
+typedef struct run_executor {
+    void (*execute)(void *ctx, run *r);
+    void *ctx;
+    unsigned workers; /* runs executed at once */
+    box_limits max;   /* what run_engine_max returns; 0 fields: box_limits_default() */
+} run_executor;
+
+/* Starts `workers` workers that call ex->execute. Returns 0, or -1 with err. */
+int run_engine_start_executor(const run_executor *ex, const run_config *cfg, run_engine **out,
+                              char *err, size_t errlen);
+
+/* For an executor: the run's request (read-only), whether it came from the
+ * container API, whether it was cancelled, its result to fill. */
+const run_request *run_exec_request(const run *r);
+bool run_exec_container(const run *r);
+bool run_exec_cancelled(run *r);
+run_result *run_exec_result(run *r);
+
+/* For an executor: the run has started (observer's on_start); a chunk of
+ * the run step's output (observer's on_output; not kept: the executor
+ * fills the result's buffers). */
+void run_exec_start(run *r);
+void run_exec_output(run *r, box_stream stream, const char *data, size_t len);
+
 /* Fills *eff with the limits a step runs under: base (RUN_DEFAULT_* for
  * compile or run), overlaid by the runtime's and then the request's
  * non-zero fields, capped by max. */

@@ -356,6 +356,11 @@ static void raise_nofile(void)
 
 int serve_main(int argc, char **argv)
 {
+    return serve_run(argc, argv, NULL);
+}
+
+int serve_run(int argc, char **argv, const serve_hooks *hooks)
+{
     serve_config c;
     int rc = parse_config(argc, argv, &c);
     if (rc)
@@ -496,8 +501,12 @@ int serve_main(int argc, char **argv)
     printf("xxxd: listening on http://%s:%u (%zu languages: %s; %zu slots)\n", hc.host,
            (unsigned)http_port(srv), rts->n, names, workers);
     fflush(stdout);
+    if (hooks && hooks->listening)
+        hooks->listening(hooks->ctx, hc.host, http_port(srv), engine, rts);
 
     int sig = wait_signal();
+    if (hooks && hooks->stopping)
+        hooks->stopping(hooks->ctx);
     uint64_t deadline = run_now_ms() + c.grace_ms;
     log_line("info", "shutting down",
              json_pack("{s:s, s:I}", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", "grace_ms",
