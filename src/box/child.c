@@ -34,7 +34,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define STATUS_FD 3
+/* In the init after the spec came: 0-2 the program's stdio, BOX_CTL_FD the
+ * control socket (kept only when the step asks for it), STATUS_FD ours. */
+#define STATUS_FD 4
 
 static int status_fd = -1;
 
@@ -50,13 +52,14 @@ static int status_fd = -1;
 typedef struct spec_hdr {
     uint32_t len; /* bytes of strings after the header */
     uint32_t argc, envc;
+    uint32_t flags; /* BOX_SPEC_* */
     box_limits limits;
 } spec_hdr;
 
 int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t *len, char *err,
                     size_t errlen)
 {
-    spec_hdr h = {.limits = *l};
+    spec_hdr h = {.limits = *l, .flags = sp->flags};
     size_t n = 0;
     for (const char *const *a = sp->argv; *a; a++, h.argc++)
         n += strlen(*a) + 1;
@@ -346,6 +349,17 @@ static void die_with_parent(void)
         die("pdeathsig");
 }
 
+/* SIGINT to the init (box_interrupt) goes on to the program. Set in the
+ * init only: the program's copy stays 0, and execve resets the handler. */
+static volatile pid_t interrupt_target;
+
+static void forward_interrupt(int sig)
+{
+    (void)sig;
+    if (interrupt_target > 0)
+        kill(interrupt_target, SIGINT);
+}
+
 __attribute__((noreturn)) static void run_program(void)
 {
     close(STATUS_FD);
@@ -364,11 +378,13 @@ __attribute__((noreturn)) static void run_program(void)
 
 __attribute__((noreturn)) static void init_loop(pid_t program)
 {
-    /* The init keeps no stdio: when the program ends, nothing of ours holds
-     * the pipes open. */
+    interrupt_target = program;
+    /* The init keeps no stdio and no control socket: when the program ends,
+     * nothing of ours holds them open. */
     close(0);
     close(1);
     close(2);
+    close(BOX_CTL_FD);
     for (;;) {
         int st;
         pid_t pid = waitpid(-1, &st, 0);
@@ -388,15 +404,16 @@ __attribute__((noreturn)) static void init_loop(pid_t program)
  * Keep only our own, or another box never sees EOF on its stdin/stdout. */
 static void close_foreign_fds(const child_args *a)
 {
-    int keep[5] = {a->sync_fd, a->status_fd, a->in_fd, a->out_fd, a->err_fd};
-    for (int i = 1; i < 5; i++)
+    enum { NKEEP = 6 };
+    int keep[NKEEP] = {a->sync_fd, a->status_fd, a->in_fd, a->out_fd, a->err_fd, a->ctl_fd};
+    for (int i = 1; i < NKEEP; i++)
         for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
             int t = keep[j];
             keep[j] = keep[j - 1];
             keep[j - 1] = t;
         }
     unsigned from = 3;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < NKEEP; i++) {
         if ((unsigned)keep[i] > from)
             syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
         if ((unsigned)keep[i] + 1 > from)
@@ -411,6 +428,12 @@ void box_child(const child_args *a)
     close_foreign_fds(a);
     die_with_parent();
     reset_signals();
+    /* Before anyone can signal us: a SIGINT with no handler would kill the
+     * init from the host's side of the pid namespace. */
+    struct sigaction sa = {.sa_handler = forward_interrupt, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) < 0)
+        die("sigaction");
 
     char go;
     if (read(a->sync_fd, &go, 1) != 1)
@@ -437,11 +460,19 @@ void box_child(const child_args *a)
         _exit(125); /* the supervisor gave up on us, or spoke nonsense */
     close(a->sync_fd);
 
-    if (dup2(a->in_fd, 0) < 0 || dup2(a->out_fd, 1) < 0 || dup2(a->err_fd, 2) < 0 ||
-        dup2(a->status_fd, STATUS_FD) < 0)
+    /* Lift every fd we keep above the numbers they go to, then place them:
+     * a dup2 must never land on a source not yet placed. */
+    int src[5] = {a->in_fd, a->out_fd, a->err_fd, a->ctl_fd, a->status_fd};
+    for (int i = 0; i < 5; i++)
+        if ((src[i] = fcntl(src[i], F_DUPFD, STATUS_FD + 1)) < 0)
+            die("dup");
+    bool ctl = spec.flags & BOX_SPEC_CTL;
+    if (dup2(src[0], 0) < 0 || dup2(src[1], 1) < 0 || dup2(src[2], 2) < 0 ||
+        dup2(src[4], STATUS_FD) < 0 || (ctl && dup2(src[3], BOX_CTL_FD) < 0))
         die("dup2");
     status_fd = STATUS_FD;
-    if (syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0) < 0)
+    if ((!ctl && close(BOX_CTL_FD) < 0 && errno != EBADF) ||
+        syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0) < 0)
         die("close_range");
 
     drop_privileges(a);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,7 +66,8 @@ typedef struct step {
     cg_run cg;
     pid_t pid;
     int pidfd;
-    int in_w, out_r, err_r, status_r, live_in;
+    int in_w, out_r, err_r, status_r, live_in, ctl;
+    bool ctl_eof_told;
     const char *stdin_pos;
     size_t stdin_left;
     char live_buf[16384];
@@ -93,16 +95,22 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* Reads one chunk from a stream; delivers at most what the output cap allows. */
-static void read_stream(step *st, int *fd, box_stream which)
+/* Reads one chunk from a stream; delivers at most what the output cap
+ * allows. Returns true when bytes came (there may be more). */
+static bool read_stream(step *st, int *fd, box_stream which)
 {
     char buf[65536];
     ssize_t n = read(*fd, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
+        return false;
     if (n <= 0) {
         close_fd(fd);
-        return;
+        return false;
+    }
+    if (st->spec->flags & BOX_SPEC_STREAM_ONLY) {
+        if (st->spec->on_output)
+            st->spec->on_output(st->spec->ctx, which, buf, (size_t)n);
+        return true;
     }
     box_buf *b = which == BOX_STDOUT ? &st->res->out : &st->res->err;
     uint64_t room = st->lim.output_bytes - st->output;
@@ -114,15 +122,39 @@ static void read_stream(step *st, int *fd, box_stream which)
         kill_box(st);
     }
     if (give == 0)
-        return;
+        return false;
     st->output += give;
     if (buf_append(b, buf, give) < 0) {
         snprintf(st->res->message, sizeof st->res->message, "out of memory for output");
         kill_box(st);
-        return;
+        return false;
     }
     if (st->spec->on_output)
         st->spec->on_output(st->spec->ctx, which, buf, give);
+    return true;
+}
+
+/* Control bytes come after the output written before them: empty both
+ * output pipes first, then read one chunk of control bytes. */
+static void read_ctl(step *st)
+{
+    while (st->out_r >= 0 && read_stream(st, &st->out_r, BOX_STDOUT))
+        ;
+    while (st->err_r >= 0 && read_stream(st, &st->err_r, BOX_STDERR))
+        ;
+    char buf[65536];
+    ssize_t n = read(st->ctl, buf, sizeof buf);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        close_fd(&st->ctl);
+        if (!st->ctl_eof_told && st->spec->on_ctl)
+            st->spec->on_ctl(st->spec->ctx, buf, 0);
+        st->ctl_eof_told = true;
+        return;
+    }
+    if (st->spec->on_ctl)
+        st->spec->on_ctl(st->spec->ctx, buf, (size_t)n);
 }
 
 static void feed_stdin(step *st)
@@ -198,6 +230,7 @@ void warm_discard(warm_box *w)
     close_fd(&w->out_r);
     close_fd(&w->err_r);
     close_fd(&w->status_r);
+    close_fd(&w->ctl);
     cg_run_destroy(&w->cg);
 }
 
@@ -206,17 +239,18 @@ void warm_discard(warm_box *w)
 int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
 {
     box_pool *p = s->pool;
-    *w =
-        (warm_box){.pidfd = -1, .sync_w = -1, .in_w = -1, .out_r = -1, .err_r = -1, .status_r = -1};
+    *w = (warm_box){
+        .pidfd = -1, .sync_w = -1, .in_w = -1, .out_r = -1, .err_r = -1, .status_r = -1, .ctl = -1};
     if (cg_run_create(&p->cg, s->index, &w->cg, err, errlen) < 0) {
         cg_run_destroy(&w->cg);
         return -1;
     }
     int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1},
-        status[2] = {-1, -1};
+        status[2] = {-1, -1}, ctl[2] = {-1, -1};
     int rc = -1;
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-        pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+        pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0) {
         box_fail(err, errlen, "pipe:");
         goto out;
     }
@@ -228,6 +262,7 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         .in_fd = in[0],
         .out_fd = out[1],
         .err_fd = errp[1],
+        .ctl_fd = ctl[1],
     };
     struct clone_args ca = {
         .flags =
@@ -282,6 +317,7 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     w->out_r = steal_fd(&out[0]);
     w->err_r = steal_fd(&errp[0]);
     w->status_r = steal_fd(&status[0]);
+    w->ctl = steal_fd(&ctl[0]);
     rc = 0;
 out:
     for (int i = 0; i < 2; i++) {
@@ -290,6 +326,7 @@ out:
         close_fd(&errp[i]);
         close_fd(&sync[i]);
         close_fd(&status[i]);
+        close_fd(&ctl[i]);
     }
     if (rc < 0)
         warm_discard(w);
@@ -307,6 +344,9 @@ static int launch(step *st, warm_box *w, char *err, size_t errlen)
     st->out_r = steal_fd(&w->out_r);
     st->err_r = steal_fd(&w->err_r);
     st->status_r = steal_fd(&w->status_r);
+    st->ctl = steal_fd(&w->ctl);
+    if (!(st->spec->flags & BOX_SPEC_CTL))
+        close_fd(&st->ctl);
     _cleanup_close_ int sync_w = steal_fd(&w->sync_w);
     _cleanup_free_ char *blob = NULL;
     size_t len;
@@ -331,6 +371,8 @@ static int launch(step *st, warm_box *w, char *err, size_t errlen)
     fcntl(st->in_w, F_SETFL, O_NONBLOCK);
     fcntl(st->out_r, F_SETFL, O_NONBLOCK);
     fcntl(st->err_r, F_SETFL, O_NONBLOCK);
+    if (st->ctl >= 0)
+        fcntl(st->ctl, F_SETFL, O_NONBLOCK);
     return 0;
 }
 
@@ -339,13 +381,13 @@ static void supervise(step *st, uint64_t start)
 {
     box_slot *s = st->slot;
     long ncpus = s->pool->ncpus > 0 ? s->pool->ncpus : 1;
-    uint64_t deadline = start + st->lim.wall_ms;
+    uint64_t deadline = (st->spec->flags & BOX_SPEC_NO_WALL) ? UINT64_MAX : start + st->lim.wall_ms;
     uint64_t cpu_limit_ns = st->lim.cpu_ms * 1000000ULL;
     if (st->stdin_left == 0 && st->live_in < 0)
         close_fd(&st->in_w);
 
     uint64_t drain_until = 0;
-    while (!st->exited || st->out_r >= 0 || st->err_r >= 0 || st->status_r >= 0) {
+    while (!st->exited || st->out_r >= 0 || st->err_r >= 0 || st->status_r >= 0 || st->ctl >= 0) {
         if (atomic_load(&s->cancelled))
             kill_box(st);
         uint64_t now = now_ms();
@@ -357,6 +399,7 @@ static void supervise(step *st, uint64_t start)
             close_fd(&st->out_r);
             close_fd(&st->err_r);
             close_fd(&st->status_r);
+            close_fd(&st->ctl);
             break;
         }
         if (!st->killed && now >= deadline) {
@@ -370,7 +413,7 @@ static void supervise(step *st, uint64_t start)
         }
         /* Sleep no longer than the box could take to burn its remaining CPU
          * on every core, nor past the wall deadline. */
-        uint64_t wait = st->killed ? 50 : deadline - now;
+        uint64_t wait = st->killed ? 50 : deadline - now; /* UINT64_MAX - now: capped below */
         if (!st->killed) {
             uint64_t cpu_left_ms = (cpu_limit_ns - cpu) / 1000000ULL / (uint64_t)ncpus;
             if (cpu_left_ms < wait)
@@ -381,9 +424,9 @@ static void supervise(step *st, uint64_t start)
         if (wait > 1000)
             wait = 1000;
 
-        struct pollfd pfd[7];
+        struct pollfd pfd[8];
         int n = 0, i_out = -1, i_err = -1, i_in = -1, i_live = -1, i_pid = -1, i_st = -1,
-            i_can = -1;
+            i_can = -1, i_ctl = -1;
         if (st->out_r >= 0)
             pfd[i_out = n++] = (struct pollfd){st->out_r, POLLIN, 0};
         if (st->err_r >= 0)
@@ -396,6 +439,8 @@ static void supervise(step *st, uint64_t start)
             pfd[i_pid = n++] = (struct pollfd){st->pidfd, POLLIN, 0};
         if (st->status_r >= 0)
             pfd[i_st = n++] = (struct pollfd){st->status_r, POLLIN, 0};
+        if (st->ctl >= 0)
+            pfd[i_ctl = n++] = (struct pollfd){st->ctl, POLLIN, 0};
         pfd[i_can = n++] = (struct pollfd){s->cancel_fd, POLLIN, 0};
 
         int r = poll(pfd, (nfds_t)n, (int)wait);
@@ -417,6 +462,8 @@ static void supervise(step *st, uint64_t start)
             forward_live(st, pfd[i_live].revents, POLLOUT);
         if (i_st >= 0 && pfd[i_st].revents)
             read_status(st);
+        if (i_ctl >= 0 && pfd[i_ctl].revents)
+            read_ctl(st);
         if (pfd[i_can].revents) {
             uint64_t v;
             if (read(s->cancel_fd, &v, sizeof v) < 0) {
@@ -488,6 +535,7 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
         .out_r = -1,
         .err_r = -1,
         .status_r = -1,
+        .ctl = -1,
         .live_in = spec->stdin_fd,
         .stdin_pos = spec->stdin_data,
         .stdin_left = spec->stdin_data ? spec->stdin_len : 0,
@@ -526,7 +574,14 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
             reap(st.pidfd);
         res->status = BOX_INTERNAL_ERROR;
     } else {
+        pthread_mutex_lock(&s->step_mu);
+        s->step_pidfd = st.pidfd;
+        s->step_ctl = st.ctl;
+        pthread_mutex_unlock(&s->step_mu);
         supervise(&st, start);
+        pthread_mutex_lock(&s->step_mu);
+        s->step_pidfd = s->step_ctl = -1;
+        pthread_mutex_unlock(&s->step_mu);
         res->wall_ms = now_ms() - start;
         if (!st.exited) { /* poll failed: do not leave the box behind */
             kill_box(&st);
@@ -544,6 +599,9 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
     close_fd(&st.out_r);
     close_fd(&st.err_r);
     close_fd(&st.status_r);
+    close_fd(&st.ctl);
+    if (st.spec->on_ctl && (spec->flags & BOX_SPEC_CTL) && !st.ctl_eof_told)
+        spec->on_ctl(spec->ctx, "", 0);
     if (!res->out.data)
         buf_append(&res->out, "", 0);
     if (!res->err.data)
@@ -558,6 +616,51 @@ void box_cancel(box_slot *s)
     if (write(s->cancel_fd, &one, sizeof one) < 0) {
         /* the counter is full: a wake-up is pending anyway */
     }
+}
+
+int box_interrupt(box_slot *s)
+{
+    pthread_mutex_lock(&s->step_mu);
+    int rc = s->step_pidfd >= 0
+                 ? (int)syscall(SYS_pidfd_send_signal, s->step_pidfd, SIGINT, NULL, 0)
+                 : -1;
+    pthread_mutex_unlock(&s->step_mu);
+    return rc < 0 ? -1 : 0;
+}
+
+int box_ctl_send(box_slot *s, const void *data, size_t len, int timeout_ms, char *err,
+                 size_t errlen)
+{
+    pthread_mutex_lock(&s->step_mu);
+    int fd = s->step_ctl >= 0 ? fcntl(s->step_ctl, F_DUPFD_CLOEXEC, 0) : -1;
+    pthread_mutex_unlock(&s->step_mu);
+    if (fd < 0)
+        return box_fail(err, errlen, "no step with a control socket is running");
+    pthread_mutex_lock(&s->ctl_write_mu);
+    uint64_t deadline = now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    int rc = 0;
+    for (size_t off = 0; off < len;) {
+        ssize_t n = send(fd, (const char *)data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        uint64_t now = now_ms();
+        if (n < 0 && errno == EAGAIN && now < deadline) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            poll(&p, 1, (int)(deadline - now));
+            continue;
+        }
+        rc = n < 0 && errno == EAGAIN
+                 ? box_fail(err, errlen, "the box did not read its control socket")
+                 : box_fail(err, errlen, "control socket:");
+        break;
+    }
+    pthread_mutex_unlock(&s->ctl_write_mu);
+    close(fd);
+    return rc;
 }
 
 void box_result_free(box_result *res)

@@ -138,6 +138,7 @@ void fs_umount_below(const char *prefix);
 typedef struct warm_box {
     pid_t pid;
     int pidfd, sync_w, in_w, out_r, err_r, status_r;
+    int ctl; /* host end of the control socket */
     cg_run cg;
 } warm_box;
 
@@ -158,6 +159,10 @@ struct box_slot {
     bool warming;     /* the warmer is making s->warm (pool mutex) */
     bool warm_ready;  /* s->warm holds a parked init (pool mutex) */
     bool warm_failed; /* the warmer failed here; retried after the next release */
+    /* The running step, for box_interrupt and box_ctl_send (step_mu). */
+    pthread_mutex_t step_mu;
+    pthread_mutex_t ctl_write_mu; /* one box_ctl_send at a time */
+    int step_pidfd, step_ctl;
     warm_box warm;
     uint64_t work_bytes; /* size the workspace is mounted with */
     int work_fd;         /* the workspace's root (always mounted) */
@@ -197,6 +202,7 @@ typedef struct child_args {
     int sync_fd;   /* read: 'g' once cgroup and id maps are set, then a spec (box_spec_encode) */
     int status_fd; /* write: a child_msg */
     int in_fd, out_fd, err_fd;
+    int ctl_fd; /* the box's end of the control socket */
 } child_args;
 
 typedef struct child_msg {

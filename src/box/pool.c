@@ -107,6 +107,9 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     s->uid = p->first_uid + i;
     s->work_fd = -1;
     s->netns_fd = s->cancel_fd = -1;
+    s->step_pidfd = s->step_ctl = -1;
+    pthread_mutex_init(&s->step_mu, NULL);
+    pthread_mutex_init(&s->ctl_write_mu, NULL);
     snprintf(s->dir, sizeof s->dir, "%s/slot-%u", p->state_dir, i);
     snprintf(s->work, sizeof s->work, "%s/slot-%u/work", p->state_dir, i);
     snprintf(s->root, sizeof s->root, "%s/slot-%u/root", p->state_dir, i);

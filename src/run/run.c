@@ -676,6 +676,8 @@ int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, ch
     }
     e->pool = pool;
     e->nworkers = box_pool_slots(pool);
+    if (cfg && cfg->workers && cfg->workers < e->nworkers)
+        e->nworkers = cfg->workers;
     e->capacity = cfg && cfg->queue ? cfg->queue : 4 * (size_t)e->nworkers;
     e->acquire_timeout_ms = cfg && cfg->acquire_timeout_ms ? cfg->acquire_timeout_ms : 30000;
     pthread_mutex_init(&e->mu, NULL);

@@ -94,7 +94,10 @@ typedef struct run_observer {
 } run_observer;
 
 typedef struct run_config {
-    unsigned queue;         /* runs that may wait for a slot; 0: 4 per slot */
+    unsigned workers;       /* concurrent runs; 0: one per pool slot. Fewer than the
+                               slots leaves warm spares (box.h: the warmer parks an init
+                               in each free slot while the others run) */
+    unsigned queue;         /* runs that may wait for a slot; 0: 4 per worker */
     int acquire_timeout_ms; /* waiting for a slot once at the head; 0: 30000 */
 } run_config;
 

@@ -36,6 +36,7 @@ typedef struct serve_config {
     const char *host;
     unsigned long long port;
     unsigned long long slots;
+    unsigned long long warm_spares;
     unsigned long long queue;
     unsigned long long max_body;
     unsigned long long http_threads;
@@ -70,6 +71,8 @@ static const opt_def opts[] = {
     {"port", "XXX_PORT", OPT_NUM, F(port), "3002", 0, 65535, "TCP port (0: any free port)"},
     {"slots", "XXX_SLOTS", OPT_NUM, F(slots), "0", 0, 1024,
      "concurrent runs, one box slot each (0: one per core, at least 2)"},
+    {"warm-spares", "XXX_WARM_SPARES", OPT_NUM, F(warm_spares), "2", 0, 1024,
+     "extra box slots kept warm so a run never waits for its box to be built"},
     {"queue", "XXX_QUEUE", OPT_NUM, F(queue), "0", 0, 100000,
      "runs that may wait for a slot before 429 (0: 4 per slot)"},
     {"max-body", "XXX_MAX_BODY", OPT_NUM, F(max_body), "1048576", 1, 1ull << 30,
@@ -105,7 +108,7 @@ static const opt_def opts[] = {
     {"cgroup-name", "XXX_CGROUP_NAME", OPT_STR, F(cgroup_name), "xxx", 0, 0,
      "cgroup directory for the boxes"},
     {"first-uid", "XXX_FIRST_UID", OPT_NUM, F(first_uid), "60000", 1, 4000000000ull,
-     "host uid of slot 0; the boxes use 2 x slots uids from here"},
+     "host uid of slot 0; the boxes use 2 x (slots + warm-spares) uids from here"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -326,8 +329,10 @@ int serve_main(int argc, char **argv)
         return 1;
     }
     _cleanup_free_ const char **etc = runtime_set_etc(rts, box_default_etc);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned nrun = c.slots ? (unsigned)c.slots : (unsigned)(ncpu < 2 ? 2 : ncpu);
     box_config bc = {
-        .slots = (unsigned)c.slots,
+        .slots = nrun + (unsigned)c.warm_spares,
         .first_uid = (uid_t)c.first_uid,
         .state_dir = c.state_dir,
         .cgroup_name = c.cgroup_name,
@@ -356,7 +361,7 @@ int serve_main(int argc, char **argv)
     }
     /* Threads start here. */
     run_engine *engine = NULL;
-    run_config rc_cfg = {.queue = (unsigned)c.queue};
+    run_config rc_cfg = {.workers = nrun, .queue = (unsigned)c.queue};
     if (run_engine_start(pool, &rc_cfg, &engine, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: %s\n", err);
         box_pool_close(pool);

@@ -13,7 +13,7 @@
 
 /* ---- CPU, wall and memory accounting --------------------------------------- */
 
-static void cpu_time_is_close_to_wall_time_for_a_cpu_bound_loop(void **state)
+static void cpu_time_matches_what_a_cpu_bound_program_counted(void **state)
 {
     bt_ctx *ctx = *state;
     box_slot *s = bt_acquire(ctx);
@@ -25,11 +25,11 @@ static void cpu_time_is_close_to_wall_time_for_a_cpu_bound_loop(void **state)
     char buf[32];
     assert_non_null(bt_value_n(&res, "spun_ms", 0, buf, sizeof(buf)));
     double spun = atof(buf), cpu = (double)res.cpu_ms, wall = (double)res.wall_ms;
-    /* One thread busy all along: CPU time tracks wall time. */
-    if (wall <= 0 || cpu / wall < 0.7 || cpu / wall > 1.3 || cpu < spun * 0.9) {
+    /* The cgroup's count is the program's own, plus the box's start-up; not
+     * compared with wall time, which depends on what else the host runs. */
+    if (cpu < spun * 0.9 || cpu > spun * 1.2 + 100) {
         bt_dump(&res);
-        fail_msg("cpu_ms %.0f, wall_ms %.0f (ratio %.2f), the program counted %.0f ms", cpu, wall,
-                 wall > 0 ? cpu / wall : 0.0, spun);
+        fail_msg("cpu_ms %.0f, wall_ms %.0f, the program counted %.0f ms", cpu, wall, spun);
     }
     box_result_free(&res);
     bt_release(ctx, s);
@@ -403,7 +403,7 @@ static int group_setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        bt_test(cpu_time_is_close_to_wall_time_for_a_cpu_bound_loop),
+        bt_test(cpu_time_matches_what_a_cpu_bound_program_counted),
         bt_test(peak_memory_of_a_200_mib_allocation_is_about_200_mib),
         bt_test(output_of_both_streams_is_cut_exactly_at_the_cap),
         bt_test(stdout_flood_is_cut_exactly_at_the_cap),

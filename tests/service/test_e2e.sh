@@ -591,6 +591,35 @@ check "no cgroup of the server's boxes is left" \
 check "its log ends with stopped" eq "$(tail -1 "$TMP/term.err" | jq -r .msg)" stopped
 fi
 
+echo "== no box can be had: 503"
+# A real fault, not a switch: inside the server's own mount namespace an
+# empty read-only tmpfs hides its state directory, so the slot's workspace
+# cannot be mounted again once the run that holds it ends.
+if ! start_server nobox $((FIRST_UID + 200)) --languages bash --slots 1 --warm-spares 0; then
+  bad "the one-slot xxxd starts"
+else
+  NOBOX_PID=$SRV_PID
+  post /api/repl/execute "$(code_req bash 'echo hi')"
+  check "before the fault a run succeeds" eq "$CODE $(jfield .stdout)" "200 hi"
+  nsenter -t "$NOBOX_PID" -m mount -t tmpfs -o ro,size=16k xxx-broken "/run/xxx-e2e-nobox"
+  codes=""
+  for _ in 1 2 3; do
+    post /api/repl/execute "$(code_req bash 'echo hi')"
+    codes+="$CODE "
+    [ "$CODE" == 503 ] && break
+  done
+  check "a run with no box to be had is 503 unavailable" error_is 503 unavailable
+  check "... whose message says why" contains "$(jfield .error.message)" "no box available"
+  check "every answer was a result or that 503" bash -c "[[ '$codes' =~ ^(200\ )*503\ $ ]]"
+  post /api/repl/execute/stream "$(code_req bash 'echo hi')"
+  check "a streamed run is refused the same way" error_is 503 unavailable
+  get /health
+  check "the server still answers" eq "$CODE" 200
+  kill -TERM "$NOBOX_PID"
+  wait_exit "$NOBOX_PID" 30
+  check "and still exits 0 on SIGTERM" eq "$?" 0
+fi
+
 echo "== SIGTERM on the main server"
 kill -TERM "$MAIN_PID"
 wait_exit "$MAIN_PID" 30
