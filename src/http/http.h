@@ -31,6 +31,7 @@
 #include "common/bytebuf.h"
 #include "run/run.h"
 #include "runtime/runtime.h"
+#include "session/session.h"
 
 typedef struct http_config {
     const char *host; /* numeric address or name to bind; NULL: 127.0.0.1 */
@@ -42,6 +43,7 @@ typedef struct http_config {
     unsigned heartbeat_ms;   /* SSE keep-alive comment period; 0: 1000 */
     size_t stream_buffer;    /* unsent SSE bytes one stream may hold; 0: 8 MiB */
     size_t stream_budget;    /* unsent SSE bytes all streams may hold; 0: 256 MiB */
+    session_mgr *sessions;   /* REPL sessions (/api/repl/sessions); NULL: 503 there */
 } http_config;
 
 typedef struct http_server http_server;
@@ -115,5 +117,48 @@ int api_sse_output(api_sse *s, bytebuf *out, box_stream stream, const char *data
 
 /* Appends what is still held, then "result" with result (compact JSON) and "done". */
 int api_sse_finish(api_sse *s, bytebuf *out, json_t *result);
+
+/* ---- sessions (pure parts) ---- */
+
+#define API_SESSION_IDLE_MAX_S 86400
+
+/* A POST /api/repl/sessions body: {language, limits?, idle_timeout_s?}. */
+typedef struct api_session_create {
+    const runtime *rt;
+    box_limits limits; /* the request's; 0 fields: defaults */
+    uint64_t idle_ms;  /* 0: the server's default */
+} api_session_create;
+
+/* Parses a session create body; a language without a driver is 400
+ * "sessions_unsupported". Returns 0, or -1 with *e. */
+int api_parse_session_create(const char *body, size_t len, const runtime_set *rts,
+                             api_session_create *out, api_error *e);
+
+/* A POST /api/repl/sessions/{id}/execute body: {code, stdin?, timeout_ms?}. */
+typedef struct api_session_exec {
+    char *code;
+    size_t code_len;
+    char *stdin_data; /* NULL: none */
+    size_t stdin_len;
+    uint64_t timeout_ms; /* 0: the session's default */
+} api_session_exec;
+
+/* Parses an execute body into *out (owning its strings). Returns 0, or -1 with *e. */
+int api_parse_session_execute(const char *body, size_t len, api_session_exec *out, api_error *e);
+
+/* Frees what *x owns and zeroes it. */
+void api_session_exec_clear(api_session_exec *x);
+
+/* Writes the names of the languages with sessions, comma-separated, into buf. */
+void api_session_languages(const runtime_set *rts, char *buf, size_t len);
+
+/* Builds {id, language, version, status, created_at, expires_at, ...} for a session. */
+json_t *api_session_json(const session_info *info, const runtime *rt);
+
+/* Builds an execution's answer: api_result_json's fields plus session_id,
+ * execution_count, value, error ({name, message, traceback} or null) and
+ * session_ended. */
+json_t *api_session_result_json(const char *session_id, const runtime *rt, const session_result *r,
+                                int flags);
 
 #endif

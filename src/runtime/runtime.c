@@ -332,9 +332,8 @@ static int parse_session(json_t *j, runtime *rt, const char *origin, char *err, 
 }
 
 static const char *const known_keys[] = {
-    "name",    "aliases",       "source",  "compile",     "run",     "env",
-    "etc",     "limits",        "version", "test",        "session", "support_files",
-    "comment", "description",   NULL,
+    "name",    "aliases", "source",  "compile",       "run",     "env",         "etc", "limits",
+    "version", "test",    "session", "support_files", "comment", "description", NULL,
 };
 
 int runtime_parse(const char *text, size_t len, const char *origin, runtime **out, char *err,
@@ -504,8 +503,7 @@ int runtime_load_session_files(runtime *rt, int dirfd, char *err, size_t errlen)
         if (!f->from || f->content)
             continue;
         if (read_small_file(dirfd, f->from, &f->content, &f->len) < 0)
-            return fail(err, errlen, "%s: session file %s: %s", rt->path, f->from,
-                        strerror(errno));
+            return fail(err, errlen, "%s: session file %s: %s", rt->path, f->from, strerror(errno));
     }
     return 0;
 }

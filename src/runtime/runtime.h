@@ -59,10 +59,10 @@ typedef struct runtime {
     box_limits run_limits;
     runtime_version_rule version_rule;
     runtime_session *session; /* NULL: no sessions in this language */
-    char *test_code;   /* self-test program */
-    char *test_stdout; /* its exact expected stdout */
-    char *version;     /* filled by the probe; NULL until then */
-    char *path;        /* the file it came from */
+    char *test_code;          /* self-test program */
+    char *test_stdout;        /* its exact expected stdout */
+    char *version;            /* filled by the probe; NULL until then */
+    char *path;               /* the file it came from */
 } runtime;
 
 typedef struct runtime_set {

@@ -49,6 +49,8 @@
 #define SEND_TIMEOUT_MS 2000
 /* How often a cancel is repeated until the session's step is gone. */
 #define CANCEL_REPEAT_MS 100
+/* Output kept from a driver's start, to say why it failed. */
+#define BOOT_MAX 1024
 
 struct session_exec {
     atomic_int refs;
@@ -103,7 +105,8 @@ struct session {
     run_observer obs;
     bool detached, notified;
 
-    bytebuf ctl; /* the session's thread only */
+    bytebuf ctl;  /* the session's thread only */
+    bytebuf boot; /* output before the first execution (start failures) */
 };
 
 struct session_mgr {
@@ -150,6 +153,7 @@ static void make_id(char id[33])
 static void session_free(session *s)
 {
     bytebuf_free(&s->ctl);
+    bytebuf_free(&s->boot);
     pthread_mutex_destroy(&s->slot_mu);
     pthread_mutex_destroy(&s->obs_mu);
     free(s);
@@ -318,8 +322,14 @@ static void on_output(void *ctx, box_stream stream, const char *data, size_t len
     if (x)
         atomic_fetch_add(&x->refs, 1);
     pthread_mutex_unlock(&m->mu);
-    if (!x)
-        return; /* between executions (a thread of the user's): nobody to tell */
+    if (!x) {
+        /* Between executions (a thread of the user's): nobody to tell. What
+         * a driver says before it is ready explains a failed start. */
+        if (s->boot.len < BOOT_MAX)
+            bytebuf_append(&s->boot, data,
+                           len < BOOT_MAX - s->boot.len ? len : BOOT_MAX - s->boot.len);
+        return;
+    }
     size_t room = x->seen < x->cap ? (size_t)(x->cap - x->seen) : 0;
     size_t n = len < room ? len : room;
     x->seen += len;
@@ -448,8 +458,7 @@ static void describe_end(session *s, const box_result *b)
         break;
     case BOX_TIMEOUT:
         snprintf(s->status, sizeof s->status, "cpu_limit");
-        snprintf(s->message, sizeof s->message,
-                 "the session used up its CPU time limit of %llu ms",
+        snprintf(s->message, sizeof s->message, "the session used up its CPU time limit of %llu ms",
                  (unsigned long long)l->cpu_ms);
         break;
     case BOX_OUTPUT_LIMIT:
@@ -483,8 +492,8 @@ static void run_session(session *s, box_result *res)
 {
     session_mgr *m = s->m;
     char err[256] = "";
-    box_slot *slot = box_acquire(m->pool, s->limits.tmpfs_bytes, m->cfg.acquire_timeout_ms, err,
-                                 sizeof err);
+    box_slot *slot =
+        box_acquire(m->pool, s->limits.tmpfs_bytes, m->cfg.acquire_timeout_ms, err, sizeof err);
     if (!slot) {
         res->status = BOX_INTERNAL_ERROR;
         snprintf(res->message, sizeof res->message, "no box available: %s",
@@ -499,10 +508,20 @@ static void run_session(session *s, box_result *res)
     bool ended = s->end_requested;
     pthread_mutex_unlock(&m->mu);
 
-    const runtime_session *rs = s->rt->session;
+    /* The runtime's support files (e.g. Ruby's sync prelude), then the driver. */
+    const runtime *rt = s->rt;
+    for (size_t i = 0; !ended && i < rt->nsupport; i++) {
+        if (box_put_file(slot, rt->support[i].name, rt->support[i].content, rt->support[i].len,
+                         0644, err, sizeof err) < 0) {
+            res->status = BOX_INTERNAL_ERROR;
+            snprintf(res->message, sizeof res->message, "writing %s: %s", rt->support[i].name, err);
+            ended = true;
+        }
+    }
+    const runtime_session *rs = rt->session;
     for (size_t i = 0; !ended && i < rs->nfiles; i++) {
-        if (box_put_file(slot, rs->files[i].name, rs->files[i].content, rs->files[i].len, 0644,
-                         err, sizeof err) < 0) {
+        if (box_put_file(slot, rs->files[i].name, rs->files[i].content, rs->files[i].len, 0644, err,
+                         sizeof err) < 0) {
             res->status = BOX_INTERNAL_ERROR;
             snprintf(res->message, sizeof res->message, "writing %s: %s", rs->files[i].name, err);
             ended = true;
@@ -546,6 +565,10 @@ static void *session_main(void *arg)
     pthread_mutex_lock(&m->mu);
     if (!s->end_requested)
         describe_end(s, &res);
+    if (s->state == SESSION_STATE_STARTING && s->boot.len) {
+        size_t n = strlen(s->message);
+        snprintf(s->message + n, sizeof s->message - n, ": %.*s", (int)s->boot.len, s->boot.data);
+    }
     s->state = SESSION_STATE_ENDED;
     s->ended_ms = now_ms();
     s->slot_index = -1;
@@ -755,10 +778,8 @@ int session_mgr_start(box_pool *pool, const session_config *cfg, session_mgr **o
     return 0;
 }
 
-void session_mgr_stop(session_mgr *m)
+void session_mgr_close(session_mgr *m)
 {
-    if (!m)
-        return;
     pthread_mutex_lock(&m->mu);
     m->closed = true;
     for (session *s = m->head; s; s = s->next)
@@ -771,6 +792,15 @@ void session_mgr_stop(session_mgr *m)
             break;
         pthread_cond_wait(&m->ended, &m->mu);
     }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void session_mgr_stop(session_mgr *m)
+{
+    if (!m)
+        return;
+    session_mgr_close(m);
+    pthread_mutex_lock(&m->mu);
     m->stopping = true;
     pthread_cond_signal(&m->wake);
     pthread_mutex_unlock(&m->mu);
@@ -828,9 +858,9 @@ session_error session_create(session_mgr *m, const runtime *rt, const box_limits
     pthread_mutex_init(&s->obs_mu, NULL);
 
     pthread_mutex_lock(&m->mu);
-    session_error e = m->closed                          ? SESSION_CLOSED
+    session_error e = m->closed                         ? SESSION_CLOSED
                       : m->nlive >= m->cfg.max_sessions ? SESSION_FULL
-                                                         : SESSION_OK;
+                                                        : SESSION_OK;
     if (e != SESSION_OK) {
         pthread_mutex_unlock(&m->mu);
         session_free(s);
@@ -842,6 +872,7 @@ session_error session_create(session_mgr *m, const runtime *rt, const box_limits
     else
         m->head = s;
     m->tail = s;
+    *out = s; /* before any callback can run */
     int rc = pthread_create(&s->thread, NULL, session_main, s);
     if (rc != 0) {
         m->nlive--;
@@ -856,7 +887,6 @@ session_error session_create(session_mgr *m, const runtime *rt, const box_limits
         s->thread_started = true;
     }
     pthread_mutex_unlock(&m->mu);
-    *out = s;
     if (rc != 0)
         notify_created(s);
     return SESSION_OK;
@@ -933,9 +963,9 @@ session_error session_delete(session_mgr *m, const char *id, char *why, size_t w
 {
     pthread_mutex_lock(&m->mu);
     session *s = find_locked(m, id);
-    session_error e = !s                                 ? SESSION_NOT_FOUND
+    session_error e = !s                                ? SESSION_NOT_FOUND
                       : s->state == SESSION_STATE_ENDED ? SESSION_GONE
-                                                         : SESSION_OK;
+                                                        : SESSION_OK;
     if (e == SESSION_GONE)
         snprintf(why, whylen, "%s: %s", s->status, s->message);
     else if (e == SESSION_OK)
@@ -969,8 +999,7 @@ static char *exec_frame(uint64_t n, const char *code, size_t code_len, const cha
 
 session_error session_execute(session_mgr *m, const char *id, const char *code, size_t code_len,
                               const char *stdin_data, size_t stdin_len, uint64_t timeout_ms,
-                              const run_observer *obs, session_exec **out, char *why,
-                              size_t whylen)
+                              const run_observer *obs, session_exec **out, char *why, size_t whylen)
 {
     session_exec *x = calloc(1, sizeof *x);
     if (!x)
@@ -982,10 +1011,10 @@ session_error session_execute(session_mgr *m, const char *id, const char *code, 
 
     pthread_mutex_lock(&m->mu);
     session *s = find_locked(m, id);
-    session_error e = m->closed                         ? SESSION_CLOSED
-                      : !s                              ? SESSION_NOT_FOUND
-                      : s->state == SESSION_STATE_ENDED ? SESSION_GONE
-                      : s->end_requested                ? SESSION_GONE
+    session_error e = m->closed                            ? SESSION_CLOSED
+                      : !s                                 ? SESSION_NOT_FOUND
+                      : s->state == SESSION_STATE_ENDED    ? SESSION_GONE
+                      : s->end_requested                   ? SESSION_GONE
                       : s->state == SESSION_STATE_STARTING ? SESSION_STARTING
                       : s->cur                             ? SESSION_BUSY
                                                            : SESSION_OK;
@@ -1007,8 +1036,8 @@ session_error session_execute(session_mgr *m, const char *id, const char *code, 
     x->cap = x->limits.output_bytes;
     uint64_t n = s->executions + 1;
     /* Built under the lock: n must match the table; the copy is one pass. */
-    x->frame = exec_frame(n, code, code_len, stdin_data, stdin_len, x->limits.wall_ms,
-                          &x->frame_len);
+    x->frame =
+        exec_frame(n, code, code_len, stdin_data, stdin_len, x->limits.wall_ms, &x->frame_len);
     if (!x->frame) {
         pthread_mutex_unlock(&m->mu);
         pthread_mutex_destroy(&x->obs_mu);
@@ -1023,8 +1052,8 @@ session_error session_execute(session_mgr *m, const char *id, const char *code, 
     x->deadline_ms = x->start_ms + x->limits.wall_ms;
     s->cur = x;
     s->state = SESSION_STATE_BUSY;
+    *out = x; /* before the manager can send it and the driver answer */
     pthread_cond_signal(&m->wake);
     pthread_mutex_unlock(&m->mu);
-    *out = x;
     return SESSION_OK;
 }

@@ -41,12 +41,12 @@
 #define SESSION_TOMBSTONE_MS (30 * 60 * 1000ull)
 
 typedef struct session_config {
-    unsigned max_sessions;    /* live sessions at once; 0: SESSION_DEFAULT_MAX */
-    uint64_t idle_ms;         /* default idle timeout; 0: SESSION_DEFAULT_IDLE_MS */
-    uint64_t max_idle_ms;     /* cap on a request's idle timeout; 0: the lifetime */
-    uint64_t lifetime_ms;     /* maximum age of a session; 0: SESSION_DEFAULT_LIFETIME_MS */
-    uint64_t grace_ms;        /* after an interrupt, before the kill; 0: SESSION_DEFAULT_GRACE_MS */
-    int acquire_timeout_ms;   /* waiting for a box slot; 0: 5000 */
+    unsigned max_sessions;  /* live sessions at once; 0: SESSION_DEFAULT_MAX */
+    uint64_t idle_ms;       /* default idle timeout; 0: SESSION_DEFAULT_IDLE_MS */
+    uint64_t max_idle_ms;   /* cap on a request's idle timeout; 0: the lifetime */
+    uint64_t lifetime_ms;   /* maximum age of a session; 0: SESSION_DEFAULT_LIFETIME_MS */
+    uint64_t grace_ms;      /* after an interrupt, before the kill; 0: SESSION_DEFAULT_GRACE_MS */
+    int acquire_timeout_ms; /* waiting for a box slot; 0: 5000 */
 } session_config;
 
 typedef enum session_error {
@@ -107,8 +107,11 @@ typedef struct session_exec session_exec;
 int session_mgr_start(box_pool *pool, const session_config *cfg, session_mgr **out, char *err,
                       size_t errlen);
 
-/* Refuses new sessions from now on, ends every live one (status
- * "shutdown"), waits for their threads and frees the manager. */
+/* Refuses new sessions and executions from now on, ends every live session
+ * (status "shutdown") and waits until their boxes are gone. */
+void session_mgr_close(session_mgr *m);
+
+/* Closes (if not yet), stops the manager thread and frees the manager (NULL is fine). */
 void session_mgr_stop(session_mgr *m);
 
 /* Counts live sessions and the maximum. */

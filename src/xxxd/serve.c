@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "run/run.h"
 #include "runtime/runtime.h"
+#include "session/session.h"
 
 typedef struct serve_config {
     const char *host;
@@ -50,6 +51,7 @@ typedef struct serve_config {
     const char *state_dir;
     const char *cgroup_name;
     unsigned long long first_uid;
+    unsigned long long sessions, session_idle_s, session_lifetime_s;
 } serve_config;
 
 typedef enum opt_kind { OPT_STR, OPT_NUM } opt_kind;
@@ -107,8 +109,14 @@ static const opt_def opts[] = {
      "host directory for slot mounts"},
     {"cgroup-name", "XXX_CGROUP_NAME", OPT_STR, F(cgroup_name), "xxx", 0, 0,
      "cgroup directory for the boxes"},
+    {"sessions", "XXX_SESSIONS", OPT_NUM, F(sessions), "32", 0, 4096,
+     "REPL sessions at once (429 past it); each holds one more box slot (0: no sessions)"},
+    {"session-idle-timeout", "XXX_SESSION_IDLE_TIMEOUT", OPT_NUM, F(session_idle_s), "600", 1,
+     86400, "seconds an idle session lives when its request sets no idle_timeout_s"},
+    {"session-max-lifetime", "XXX_SESSION_MAX_LIFETIME", OPT_NUM, F(session_lifetime_s), "3600", 1,
+     604800, "seconds a session may live at most, busy or not"},
     {"first-uid", "XXX_FIRST_UID", OPT_NUM, F(first_uid), "60000", 1, 4000000000ull,
-     "host uid of slot 0; the boxes use 2 x (slots + warm-spares) uids from here"},
+     "host uid of slot 0; the boxes use 2 x (slots + warm-spares + sessions) uids from here"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -332,7 +340,7 @@ int serve_main(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned nrun = c.slots ? (unsigned)c.slots : (unsigned)(ncpu < 2 ? 2 : ncpu);
     box_config bc = {
-        .slots = nrun + (unsigned)c.warm_spares,
+        .slots = nrun + (unsigned)c.warm_spares + (unsigned)c.sessions,
         .first_uid = (uid_t)c.first_uid,
         .state_dir = c.state_dir,
         .cgroup_name = c.cgroup_name,
@@ -391,9 +399,24 @@ int serve_main(int argc, char **argv)
         .stream_buffer = (size_t)c.stream_buffer_mb << 20,
         .stream_budget = (size_t)c.stream_budget_mb << 20,
     };
+    session_mgr *sessions = NULL;
+    session_config sc = {
+        .max_sessions = (unsigned)c.sessions,
+        .idle_ms = c.session_idle_s * 1000,
+        .lifetime_ms = c.session_lifetime_s * 1000,
+    };
+    if (c.sessions && session_mgr_start(pool, &sc, &sessions, err, sizeof err) < 0) {
+        fprintf(stderr, "xxxd: %s\n", err);
+        run_engine_stop(engine);
+        box_pool_close(pool);
+        runtime_set_free(rts);
+        return 1;
+    }
+    hc.sessions = sessions;
     http_server *srv = NULL;
     if (http_start(&hc, engine, rts, &srv, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: %s\n", err);
+        session_mgr_stop(sessions);
         run_engine_stop(engine);
         box_pool_close(pool);
         runtime_set_free(rts);
@@ -428,8 +451,11 @@ int serve_main(int argc, char **argv)
     }
     /* Every run has ended and every waiting connection was resumed; give
      * the answers a moment to reach their clients. */
+    if (sessions)
+        session_mgr_close(sessions); /* their cells answer "shutdown" */
     size_t left = http_wait_idle(srv, run_now_ms() + 5000);
     http_stop(srv);
+    session_mgr_stop(sessions);
     run_engine_stop(engine);
     box_pool_close(pool);
     runtime_set_free(rts);
