@@ -15,7 +15,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 XXXD=$BUILD/xxxd
 TMP=$(mktemp -d /tmp/xxx-sessions.XXXXXX)
 # Host uids of our boxes (2 x 114 slots), far from the other suites'.
-FIRST_UID=7320000
+FIRST_UID=7350000
 MAX_SESSIONS=110
 
 pass=0
