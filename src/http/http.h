@@ -1,6 +1,8 @@
 /* http.h — the HTTP API of xxxd on libmicrohttpd: routes, JSON, SSE.
  *
  * Routes (README "API"): GET /health, GET /api/repl/languages,
+ * GET/POST /api/repl/sessions, GET/DELETE /api/repl/sessions/{id},
+ * POST /api/repl/sessions/{id}/execute[/stream] (session/session.h),
  * POST /api/repl/execute, POST /api/repl/execute/stream (SSE),
  * POST /api/containers/create, POST /api/containers/create/stream (SSE),
  * GET /api/containers/list, DELETE /api/containers/{id}. Every error is

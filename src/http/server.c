@@ -481,6 +481,12 @@ static enum MHD_Result answer_health(request *req)
         json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "status", "ok", "slots", (json_int_t)workers,
                   "running", (json_int_t)running, "queued", (json_int_t)queued, "queue_capacity",
                   (json_int_t)capacity, "languages", (json_int_t)srv->rts->n);
+    if (body && srv->cfg.sessions) {
+        size_t live, max;
+        session_counts(srv->cfg.sessions, &live, &max);
+        json_object_set_new(body, "sessions", json_integer((json_int_t)live));
+        json_object_set_new(body, "max_sessions", json_integer((json_int_t)max));
+    }
     return queue_json(req, 200, body);
 }
 

@@ -364,7 +364,7 @@ static void on_line(session *s, const char *line, size_t len)
     const char *type = json_string_value(json_object_get(j, "type"));
     if (!type) {
         pthread_mutex_lock(&m->mu);
-        end_locked(s, "internal_error", "the session driver sent a line that is not a frame");
+        end_locked(s, "driver_error", "the session driver sent a line that is not a frame");
         pthread_mutex_unlock(&m->mu);
         return;
     }
@@ -429,7 +429,7 @@ static void on_ctl(void *ctx, const char *data, size_t len)
     if (bytebuf_append(&s->ctl, data, len) < 0 || s->ctl.len > CTL_LINE_MAX) {
         bytebuf_free(&s->ctl);
         pthread_mutex_lock(&s->m->mu);
-        end_locked(s, "internal_error", "the session driver sent an over-long line");
+        end_locked(s, "driver_error", "the session driver sent an over-long line");
         pthread_mutex_unlock(&s->m->mu);
         return;
     }
