@@ -13,17 +13,21 @@ const net = require('net');
 const util = require('util');
 const vm = require('vm');
 const { Readable } = require('stream');
+const { createRequire } = require('module');
 
 const VALUE_MAX = 64 * 1024;
 const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
 
-// What a script sees as globals: the usual ones of a Node program.
+// What a script sees as globals: the usual ones of a Node program, with a
+// require that resolves from the workdir (as the Node REPL's does).
+const userRequire = createRequire(process.cwd() + '/[repl]');
 const sandbox = {
-  console, process, Buffer, require, module, exports: module.exports,
+  console, process, Buffer, require: userRequire, module: { exports: {}, require: userRequire },
   setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, clearImmediate,
   queueMicrotask, URL, URLSearchParams, TextEncoder, TextDecoder, structuredClone,
   __filename: '/box/[repl]', __dirname: '/box',
 };
+sandbox.exports = sandbox.module.exports;
 sandbox.global = sandbox;
 sandbox.globalThis = sandbox;
 const context = vm.createContext(sandbox);

@@ -491,7 +491,7 @@ static void describe_end(session *s, const box_result *b)
 static void run_session(session *s, box_result *res)
 {
     session_mgr *m = s->m;
-    char err[256] = "";
+    char err[160] = "";
     box_slot *slot =
         box_acquire(m->pool, s->limits.tmpfs_bytes, m->cfg.acquire_timeout_ms, err, sizeof err);
     if (!slot) {
@@ -514,7 +514,8 @@ static void run_session(session *s, box_result *res)
         if (box_put_file(slot, rt->support[i].name, rt->support[i].content, rt->support[i].len,
                          0644, err, sizeof err) < 0) {
             res->status = BOX_INTERNAL_ERROR;
-            snprintf(res->message, sizeof res->message, "writing %s: %s", rt->support[i].name, err);
+            snprintf(res->message, sizeof res->message, "writing %.60s: %s", rt->support[i].name,
+                     err);
             ended = true;
         }
     }
@@ -523,7 +524,8 @@ static void run_session(session *s, box_result *res)
         if (box_put_file(slot, rs->files[i].name, rs->files[i].content, rs->files[i].len, 0644, err,
                          sizeof err) < 0) {
             res->status = BOX_INTERNAL_ERROR;
-            snprintf(res->message, sizeof res->message, "writing %s: %s", rs->files[i].name, err);
+            snprintf(res->message, sizeof res->message, "writing %.60s: %s", rs->files[i].name,
+                     err);
             ended = true;
         }
     }
