@@ -1,6 +1,6 @@
 /* test_runtime_session.c — the "session" key of a language definition:
  * what it may say, files read from beside the definitions (never from
- * outside them), and that the shipped python, node and ruby name a driver
+ * outside them), and that the shipped python, node, ruby and php name a driver
  * that is loaded. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -131,8 +131,8 @@ static void shipped_session_languages_load_their_drivers(void **state)
     runtime_set *s = NULL;
     char err[512] = "";
     assert_int_equal(runtime_set_load("runtimes", NULL, &s, err, sizeof err), 0);
-    static const char *const with[] = {"python", "node", "ruby"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const with[] = {"python", "node", "ruby", "php"};
+    for (size_t i = 0; i < 4; i++) {
         const runtime *rt = runtime_find(s, with[i]);
         assert_non_null(rt);
         assert_non_null(rt->session);

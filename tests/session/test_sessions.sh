@@ -56,7 +56,7 @@ trap cleanup EXIT
 
 echo "== starting xxxd"
 "$XXXD" --port 0 --state-dir /run/xxx-sessions-test --cgroup-name xxx-sessions-test \
-  --first-uid $FIRST_UID --languages python,node,ruby,bash --sessions $MAX_SESSIONS \
+  --first-uid $FIRST_UID --languages python,node,ruby,php,bash --sessions $MAX_SESSIONS \
   >"$TMP/out" 2>"$TMP/err" &
 SRV_PID=$!
 URL=
@@ -105,11 +105,11 @@ value_is() {
 
 echo "== languages"
 req GET /api/repl/languages
-check "session_languages are node, python, ruby" eq "$(jfield '.session_languages | join(",")')" \
-  "node,python,ruby"
+check "session_languages are node, php, python, ruby" eq "$(jfield '.session_languages | join(",")')" \
+  "node,php,python,ruby"
 check "each runtime says whether it has sessions" eq \
   "$(jfield '[.runtimes[] | "\(.language)=\(.sessions)"] | join(" ")')" \
-  "bash=false node=true python=true ruby=true"
+  "bash=false node=true php=true python=true ruby=true"
 
 echo "== state persists; errors and interrupts leave it intact"
 # Per language: set, define, import, write a file; then an exception, a
@@ -118,42 +118,51 @@ declare -A SET=(
   [python]='x = 41'
   [node]='let x = 41'
   [ruby]='x = 41'
+  [php]='$x = 41;'
 )
+declare -A X=([python]=x [node]=x [ruby]=x [php]='$x')
+declare -A SYNTAX_NAME=([python]=SyntaxError [node]=SyntaxError [ruby]=SyntaxError [php]=ParseError)
 declare -A DEF=(
   [python]=$'def twice(n):\n    return 2 * n\nimport math'
   [node]=$'function twice(n) { return 2 * n }\nconst path = require("path")'
   [ruby]=$'def twice(n) = 2 * n\nrequire "set"'
+  [php]=$'function twice($n) { return 2 * $n; }\n$e = new ArrayObject([1]);'
 )
 declare -A USE=(
   [python]='twice(x + 1), math.floor(2.5)'
   [node]='[twice(x + 1), path.basename("/a/b")]'
   [ruby]='[twice(x + 1), Set.new([1]).size]'
+  [php]='[twice($x + 1), count($e)]'
 )
 declare -A USE_WANT=(
   [python]='(84, 2)'
   [node]="[ 84, 'b' ]"
   [ruby]='[84, 1]'
+  [php]=$'array (\n  0 => 84,\n  1 => 1,\n)'
 )
 declare -A WRITE=(
   [python]='open("note.txt", "w").write("kept")'
   [node]='require("fs").writeFileSync("note.txt", "kept")'
   [ruby]='File.write("note.txt", "kept")'
+  [php]='file_put_contents("note.txt", "kept");'
 )
 declare -A READ=(
   [python]='open("note.txt").read()'
   [node]='require("fs").readFileSync("note.txt", "utf8")'
   [ruby]='File.read("note.txt")'
+  [php]='file_get_contents("note.txt")'
 )
 declare -A READ_WANT=(
   [python]="'kept'"
   [node]="'kept'"
   [ruby]='"kept"'
+  [php]="'kept'"
 )
-declare -A RAISE=([python]='1 / 0' [node]='null.foo' [ruby]='nil.foo')
-declare -A RAISE_NAME=([python]=ZeroDivisionError [node]=TypeError [ruby]=NoMethodError)
-declare -A LOOP=([python]='while True: pass' [node]='while (true) {}' [ruby]='loop {}')
-declare -A PRINT=([python]='print("out")' [node]='console.log("out")' [ruby]='puts "out"')
-for lang in python node ruby; do
+declare -A RAISE=([python]='1 / 0' [node]='null.foo' [ruby]='nil.foo' [php]='intdiv(1, 0);')
+declare -A RAISE_NAME=([python]=ZeroDivisionError [node]=TypeError [ruby]=NoMethodError [php]=DivisionByZeroError)
+declare -A LOOP=([python]='while True: pass' [node]='while (true) {}' [ruby]='loop {}' [php]='while (true) {}')
+declare -A PRINT=([python]='print("out")' [node]='console.log("out")' [ruby]='puts "out"' [php]='echo "out\n";')
+for lang in python node ruby php; do
   new_session $lang
   check "$lang: create is 201 with id, language, version, created_at, expires_at" eq \
     "$CODE $(jfield '[(.id | length), .language, (.version | type), (.created_at | test("^20[0-9-]+T")), (.expires_at | test("Z$")), .status] | map(tostring) | join(" ")')" \
@@ -161,7 +170,7 @@ for lang in python node ruby; do
   s=$SID
   run_cell $s "${SET[$lang]}"
   check "$lang: set a variable" eq "$CODE $(jfield .status) $(jfield .execution_count)" "200 ok 1"
-  check "$lang: the variable persists" value_is $s 'x + 1' 42
+  check "$lang: the variable persists" value_is $s "${X[$lang]} + 1" 42
   run_cell $s "${DEF[$lang]}"
   check "$lang: define a function, import a module" eq "$CODE $(jfield .status)" "200 ok"
   check "$lang: function and module persist" value_is $s "${USE[$lang]}" "${USE_WANT[$lang]}"
@@ -173,22 +182,22 @@ for lang in python node ruby; do
   check "$lang: an exception is runtime_error with error {name, message, traceback}" eq \
     "$CODE $(jfield .status) $(jfield .success) $(jfield .error.name) $(jfield '.error.message | length > 0') $(jfield .session_ended)" \
     "200 runtime_error false ${RAISE_NAME[$lang]} true false"
-  check "$lang: ... and the state is intact" value_is $s 'x' 41
-  run_cell $s 'x ='
-  check "$lang: a syntax error is runtime_error SyntaxError" eq \
-    "$(jfield .status) $(jfield .error.name)" "runtime_error SyntaxError"
-  check "$lang: ... and the state is intact" value_is $s 'x' 41
+  check "$lang: ... and the state is intact" value_is $s "${X[$lang]}" 41
+  run_cell $s "${X[$lang]} ="
+  check "$lang: a syntax error is runtime_error ${SYNTAX_NAME[$lang]}" eq \
+    "$(jfield .status) $(jfield .error.name)" "runtime_error ${SYNTAX_NAME[$lang]}"
+  check "$lang: ... and the state is intact" value_is $s "${X[$lang]}" 41
   run_cell $s "${LOOP[$lang]}" '. + {timeout_ms: 700}'
   check "$lang: an endless loop is interrupted at its time limit" eq \
     "$CODE $(jfield .status) $(jfield .session_ended) $(jfield '.message | test("interrupted")')" \
     "200 timeout false true"
-  check "$lang: ... and the session still answers with its state" value_is $s 'x' 41
+  check "$lang: ... and the session still answers with its state" value_is $s "${X[$lang]}" 41
   req GET /api/repl/sessions/$s
   check "$lang: GET says ready, with the execution count" eq \
     "$CODE $(jfield .status) $(jfield .execution_count)" "200 ready 13"
   req DELETE /api/repl/sessions/$s
   check "$lang: DELETE is 200" eq "$CODE" 200
-  run_cell $s 'x'
+  run_cell $s "${X[$lang]}"
   check "$lang: after DELETE, execute is 410 with the reason" error_is 410 session_ended
   check "$lang: ... the reason is deleted" contains "$(jfield .error.message)" "deleted"
 done
@@ -278,7 +287,7 @@ req DELETE /api/repl/sessions/$b
 echo "== refusals"
 req POST /api/repl/sessions '{"language": "bash"}'
 check "a language without a driver is 400 sessions_unsupported" error_is 400 sessions_unsupported
-check "... naming those that have one" contains "$(jfield .error.message)" "node, python, ruby"
+check "... naming those that have one" contains "$(jfield .error.message)" "node, php, python, ruby"
 req POST /api/repl/sessions '{"language": "cobol"}'
 check "an unknown language is 400" error_is 400 unknown_language
 req POST /api/repl/sessions '{"language": "python", "idle_timeout_s": 0}'
