@@ -202,10 +202,16 @@ static void end_locked(session *s, const char *status, const char *fmt, ...)
     vsnprintf(s->message, sizeof s->message, fmt, ap);
     va_end(ap);
     s->last_cancel_ms = now_ms();
-    pthread_mutex_lock(&s->slot_mu);
-    if (s->slot)
-        box_cancel(s->slot);
-    pthread_mutex_unlock(&s->slot_mu);
+    /* The manager may hold slot_mu for up to SEND_TIMEOUT_MS in a send; an
+     * HTTP thread must not wait for that. The manager's sweep repeats the
+     * cancel every CANCEL_REPEAT_MS anyway. */
+    if (pthread_mutex_trylock(&s->slot_mu) == 0) {
+        if (s->slot)
+            box_cancel(s->slot);
+        pthread_mutex_unlock(&s->slot_mu);
+    } else {
+        s->last_cancel_ms = 0;
+    }
     pthread_cond_signal(&s->m->wake);
 }
 
