@@ -6,8 +6,10 @@
 // persist, as in the Node REPL), and the answer is {"type": "done", "id",
 // "value" (util.inspect of the completion value, as the REPL prints it),
 // "error", "timed_out", "cpu_ms", "memory_bytes"}. A synchronous endless
-// loop is stopped by vm's own timeout or by SIGINT (breakOnSigint);
-// between cells SIGINT is ignored.
+// loop is stopped by vm's own timeout (the cell's timeout_ms). SIGINT is
+// ignored, always: vm's breakOnSigint would add nothing the timeout does not
+// do, and it drops the process's SIGINT listeners while a cell runs, so a
+// SIGINT landing as the cell ends would kill the interpreter.
 'use strict';
 const net = require('net');
 const util = require('util');
@@ -32,7 +34,7 @@ sandbox.global = sandbox;
 sandbox.globalThis = sandbox;
 const context = vm.createContext(sandbox);
 
-process.on('SIGINT', () => {}); // between cells; breakOnSigint takes it during one
+process.on('SIGINT', () => {}); // see the top: the cell's own timeout stops it
 process.on('uncaughtException', (err) => {
   // An error thrown later by a callback of the user's code must not end the session.
   process.stderr.write(`Uncaught ${util.inspect(err)}\n`);
@@ -66,7 +68,7 @@ function runCell(msg) {
   let timedOut = false;
   try {
     const script = new vm.Script(msg.code || '', { filename: `[cell ${count}]` });
-    const opts = { breakOnSigint: true, displayErrors: false };
+    const opts = { displayErrors: false };
     if (msg.timeout_ms > 0) opts.timeout = msg.timeout_ms;
     const v = script.runInContext(context, opts);
     sandbox._ = v;
