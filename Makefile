@@ -33,9 +33,18 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 PROG_SRCS := $(wildcard tests/*/progs/*.c)
 PROGS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
 BINS     := $(BUILD)/xxxd $(if $(CLI_OBJS),$(BUILD)/xxx)
+# The playground (web/): npm ci when the lock file changes, esbuild when a source does.
+WEB_SRCS := $(wildcard web/src/*) web/build.mjs web/package-lock.json
+WEB      := $(BUILD)/web/index.html
 
 .PHONY: all setup run test test-cgroup2 check unit format format-check bench clean
-all: $(BINS) $(TESTS) $(PROGS)
+all: $(BINS) $(TESTS) $(PROGS) $(WEB)
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+$(WEB): $(WEB_SRCS) web/node_modules/.package-lock.json
+	node web/build.mjs $(BUILD)/web
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

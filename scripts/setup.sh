@@ -6,9 +6,12 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config clang-format
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libcmocka-dev
-  libwslay-dev libedit-dev curl jq
+  libwslay-dev libedit-dev curl jq chromium
   python3 nodejs ruby golang-go rustc php-cli lua5.4 perl default-jdk-headless bash
+  podman runc docker-registry
 )
+# The playground is built with npm (web/); NodeSource's nodejs brings its own.
+command -v npm >/dev/null || PKGS+=(npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

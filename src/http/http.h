@@ -5,8 +5,10 @@
  * POST /api/repl/sessions/{id}/execute[/stream] (session/session.h),
  * POST /api/repl/execute, POST /api/repl/execute/stream (SSE),
  * POST /api/containers/create, POST /api/containers/create/stream (SSE),
- * GET /api/containers/list, DELETE /api/containers/{id}. Every error is
- * {"error": {"code", "message"}} with its status.
+ * GET /api/containers/list, DELETE /api/containers/{id}; with a web_dir,
+ * GET/HEAD of any other path outside /api/ serves the playground's files
+ * (http_static_*). Every error is {"error": {"code", "message"}} with its
+ * status.
  *
  * Threads: libmicrohttpd's own polling thread(s) (epoll) run every
  * callback; nothing there blocks. A request waiting for its run is
@@ -46,6 +48,7 @@ typedef struct http_config {
     size_t stream_buffer;    /* unsent SSE bytes one stream may hold; 0: 8 MiB */
     size_t stream_budget;    /* unsent SSE bytes all streams may hold; 0: 256 MiB */
     session_mgr *sessions;   /* REPL sessions (/api/repl/sessions); NULL: 503 there */
+    const char *web_dir;     /* static files served at / (the playground); NULL: none */
 } http_config;
 
 typedef struct http_server http_server;
@@ -162,5 +165,44 @@ json_t *api_session_json(const session_info *info, const runtime *rt);
  * session_ended. */
 json_t *api_session_result_json(const char *session_id, const runtime *rt, const session_result *r,
                                 int flags);
+/* ---- static files (the playground; reusable by any MHD server) ---- */
+
+struct MHD_Response;
+
+/* A directory of static files, named by path: it is opened again for each
+ * request, so a rebuild that swaps it in whole is served at once. */
+typedef struct http_static http_static;
+
+/* Opens dir (the operator's choice: it may itself be a symlink; nothing
+ * under it is followed). Returns 0, or -1 with err. */
+int http_static_open(const char *dir, http_static **out, char *err, size_t errlen);
+
+/* Closes it (NULL is fine). */
+void http_static_close(http_static *st);
+
+/* One file found under the directory: an open descriptor the caller owns. */
+typedef struct http_static_file {
+    int fd;
+    uint64_t size;
+    const char *content_type; /* from the name's extension; static storage */
+} http_static_file;
+
+/* Finds the regular file for URL path (already %-decoded, "/" = index.html,
+ * a trailing "/" adds index.html), opening each component with O_NOFOLLOW
+ * from the directory's descriptor: a symlink anywhere, "..", ".", an empty
+ * or dot-prefixed component, a backslash or a path over 1024 bytes is
+ * refused (404 not_found, or 400 invalid_path for ".." and backslashes).
+ * Returns 0 with *f filled, or -1 with *e. */
+int http_static_lookup(const http_static *st, const char *path, http_static_file *f, api_error *e);
+
+/* Returns the content type of a file name ("index.html" -> text/html; charset=utf-8). */
+const char *http_static_content_type(const char *name);
+
+/* Builds the MHD answer to GET/HEAD path: the file with its Content-Type,
+ * nosniff, no-cache and (HTML) a same-origin-only Content-Security-Policy,
+ * or an {"error"} JSON body. *status gets the HTTP status, *e the error
+ * (e->code NULL on success). Returns NULL only when out of memory. */
+struct MHD_Response *http_static_response(const http_static *st, const char *path, unsigned *status,
+                                          api_error *e);
 
 #endif

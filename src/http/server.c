@@ -46,6 +46,7 @@ typedef enum route {
     R_SESSION,             /* /api/repl/sessions/{id} */
     R_SESSION_EXEC,        /* /api/repl/sessions/{id}/execute */
     R_SESSION_EXEC_STREAM, /* /api/repl/sessions/{id}/execute/stream */
+    R_STATIC,              /* the playground's files: GET/HEAD outside /api/ */
 } route;
 
 typedef struct request request;
@@ -54,6 +55,7 @@ struct http_server {
     struct MHD_Daemon *d;
     run_engine *engine;
     const runtime_set *rts;
+    http_static *web; /* NULL: no playground */
     http_config cfg;
     uint16_t port;
     atomic_bool draining;
@@ -263,6 +265,7 @@ static bool method_ok(route r, const char *method)
     case R_HEALTH:
     case R_LANGUAGES:
     case R_LIST:
+    case R_STATIC:
         return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     case R_EXECUTE:
     case R_EXECUTE_STREAM:
@@ -533,6 +536,23 @@ static enum MHD_Result answer_result(request *req)
 
 static enum MHD_Result answer_session_done(request *req);
 
+static enum MHD_Result answer_static(request *req)
+{
+    unsigned status = 500;
+    api_error e;
+    struct MHD_Response *resp = http_static_response(req->srv->web, req->path, &status, &e);
+    if (!resp)
+        return queue_error(req, 500, "internal", "out of memory");
+    MHD_add_response_header(resp, "X-Request-Id", req->id);
+    if (e.code)
+        snprintf(req->error_code, sizeof req->error_code, "%s", e.code);
+    req->status = status;
+    req->answered = true;
+    enum MHD_Result r = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 /* Called on the last handler call and again after each resume: answers
  * when it can, otherwise parks the connection. */
 static enum MHD_Result advance_run(request *req)
@@ -756,6 +776,8 @@ static enum MHD_Result answer(request *req)
         return answer_list(req);
     case R_CONTAINER:
         return answer_delete(req);
+    case R_STATIC:
+        return answer_static(req);
     case R_EXECUTE:
     case R_EXECUTE_STREAM:
     case R_CREATE:
@@ -803,10 +825,17 @@ static enum MHD_Result begin(http_server *srv, struct MHD_Connection *conn, cons
     req->route = match_route(url);
     if (req->route == R_NONE)
         req->route = match_session_route(url, req->sid);
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (req->route == R_NONE && srv->web && get && strncmp(url, "/api/", 5) != 0)
+        req->route = R_STATIC;
     req->stream = req->route == R_EXECUTE_STREAM || req->route == R_CREATE_STREAM ||
                   req->route == R_SESSION_EXEC_STREAM;
     if (atomic_load(&srv->draining))
         return queue_error(req, 503, "shutting_down", "the server is shutting down");
+    if (req->route == R_NONE && !srv->web && get && strcmp(url, "/") == 0)
+        return queue_error(
+            req, 404, "not_found",
+            "the playground is not served: build it (make) or point --web-dir at it");
     if (req->route == R_NONE)
         return queue_error(req, 404, "not_found", "no such endpoint: %s %.200s", method, url);
     if (!method_ok(req->route, method))
@@ -991,6 +1020,10 @@ int http_start(const http_config *cfg, run_engine *engine, const runtime_set *ru
     pthread_cond_init(&srv->tick, &ca);
     pthread_condattr_destroy(&ca);
 
+    if (cfg->web_dir && http_static_open(cfg->web_dir, &srv->web, err, errlen) < 0) {
+        http_stop(srv);
+        return -1;
+    }
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char port[8];
@@ -1081,6 +1114,7 @@ void http_stop(http_server *s)
     }
     if (s->d)
         MHD_stop_daemon(s->d);
+    http_static_close(s->web);
     pthread_cond_destroy(&s->idle);
     pthread_cond_destroy(&s->tick);
     pthread_mutex_destroy(&s->mu);

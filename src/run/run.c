@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "backend/backend.h"
 #include "common/cleanup.h"
 #include "common/strv.h"
 
@@ -41,7 +42,7 @@ struct run {
 
     pthread_mutex_t mu; /* state, slot, cancelled */
     run_state state;
-    box_slot *slot;
+    backend_lease *slot;
     bool cancelled;
 
     run_result res;
@@ -55,7 +56,7 @@ struct run {
 };
 
 struct run_engine {
-    box_pool *pool;
+    backend be;
     unsigned nworkers;
     pthread_t *workers;
     pthread_t reaper;
@@ -290,7 +291,7 @@ static void on_box_output(void *ctx, box_stream stream, const char *data, size_t
 }
 
 /* Runs argv in the slot as one step; fills *step. */
-static void exec_step(run *r, box_slot *s, char *const *argv, const box_limits *limits,
+static void exec_step(run *r, backend_lease *s, char *const *argv, const box_limits *limits,
                       const char *stdin_data, size_t stdin_len, bool forward, run_step *step)
 {
     step->limits = *limits;
@@ -306,7 +307,7 @@ static void exec_step(run *r, box_slot *s, char *const *argv, const box_limits *
         .on_output = on_box_output,
         .ctx = &sink,
     };
-    box_exec(s, &spec, &step->box);
+    r->e->be.exec(s, &spec, &step->box);
 }
 
 /* Writes a step's outcome as a sentence into msg when it is not a plain exit. */
@@ -355,24 +356,25 @@ static bool is_cancelled(run *r)
 }
 
 /* Writes the runtime's support files, the source and the request's files. */
-static int put_files(run *r, box_slot *s, const char *code, size_t code_len, char *msg, size_t len)
+static int put_files(run *r, backend_lease *s, const char *code, size_t code_len, char *msg,
+                     size_t len)
 {
     const runtime *rt = r->req.rt;
     char err[256];
     for (size_t i = 0; i < rt->nsupport; i++) {
-        if (box_put_file(s, rt->support[i].name, rt->support[i].content, rt->support[i].len, 0644,
-                         err, sizeof err) < 0) {
+        if (r->e->be.put_file(s, rt->support[i].name, rt->support[i].content, rt->support[i].len,
+                              0644, err, sizeof err) < 0) {
             snprintf(msg, len, "writing %s: %s", rt->support[i].name, err);
             return -1;
         }
     }
-    if (code && box_put_file(s, rt->source, code, code_len, 0644, err, sizeof err) < 0) {
+    if (code && r->e->be.put_file(s, rt->source, code, code_len, 0644, err, sizeof err) < 0) {
         snprintf(msg, len, "writing %s: %s", rt->source, err);
         return -1;
     }
     for (size_t i = 0; i < r->req.nfiles; i++) {
         const run_file *f = &r->req.files[i];
-        if (box_put_file(s, f->name, f->data, f->len, 0644, err, sizeof err) < 0) {
+        if (r->e->be.put_file(s, f->name, f->data, f->len, 0644, err, sizeof err) < 0) {
             snprintf(msg, len, "writing %s: %s", f->name, err);
             return -1;
         }
@@ -381,10 +383,11 @@ static int put_files(run *r, box_slot *s, const char *code, size_t code_len, cha
 }
 
 /* Takes a slot for r; NULL (with the result filled) when none or cancelled. */
-static box_slot *take_slot(run_engine *e, run *r)
+static backend_lease *take_slot(run_engine *e, run *r)
 {
     char err[256] = "";
-    box_slot *s = box_acquire(e->pool, 0, e->acquire_timeout_ms, err, sizeof err);
+    backend_lease *s =
+        e->be.acquire(e->be.self, r->req.rt->image, 0, e->acquire_timeout_ms, err, sizeof err);
     if (!s) {
         r->res.status = "internal_error";
         r->res.no_box = true;
@@ -398,7 +401,7 @@ static box_slot *take_slot(run_engine *e, run *r)
         r->slot = s;
     pthread_mutex_unlock(&r->mu);
     if (cancelled) {
-        box_release(s);
+        e->be.release(s);
         r->res.status = "cancelled";
         snprintf(r->res.message, sizeof r->res.message, "cancelled");
         return NULL;
@@ -406,12 +409,12 @@ static box_slot *take_slot(run_engine *e, run *r)
     return s;
 }
 
-static void give_back_slot(run *r, box_slot *s)
+static void give_back_slot(run *r, backend_lease *s)
 {
     pthread_mutex_lock(&r->mu);
-    r->slot = NULL; /* no box_cancel on it from now on */
+    r->slot = NULL; /* no cancel on it from now on */
     pthread_mutex_unlock(&r->mu);
-    box_release(s);
+    r->e->be.release(s);
 }
 
 /* The compile-then-run body of a request. */
@@ -422,7 +425,7 @@ static void execute(run_engine *e, run *r)
     _cleanup_strv_ char **cargv = NULL;
     _cleanup_strv_ char **argv = NULL;
     box_limits lim;
-    box_slot *s = take_slot(e, r);
+    backend_lease *s = take_slot(e, r);
     if (!s)
         return;
     notify_start(r);
@@ -432,7 +435,7 @@ static void execute(run_engine *e, run *r)
     }
     if (rt->compile && !r->container) {
         cargv = runtime_expand((const char *const *)rt->compile, rt->source, NULL);
-        run_effective_limits(&lim, true, &rt->compile_limits, NULL, box_pool_max(e->pool));
+        run_effective_limits(&lim, true, &rt->compile_limits, NULL, e->be.max(e->be.self));
         if (!cargv) {
             res->status = "internal_error";
             snprintf(res->message, sizeof res->message, "out of memory");
@@ -465,7 +468,7 @@ static void execute(run_engine *e, run *r)
         snprintf(res->message, sizeof res->message, "out of memory");
         goto out;
     }
-    run_effective_limits(&lim, false, &rt->run_limits, &r->req.limits, box_pool_max(e->pool));
+    run_effective_limits(&lim, false, &rt->run_limits, &r->req.limits, e->be.max(e->be.self));
     exec_step(r, s, argv, &lim, r->req.stdin_data, r->req.stdin_len, true, &res->exec);
     res->ran = true;
     res->status = box_status_name(res->exec.box.status);
@@ -481,13 +484,13 @@ static void probe(run_engine *e, run *r)
     run_result *res = &r->res;
     _cleanup_strv_ char **cargv = NULL;
     _cleanup_strv_ char **argv = NULL;
-    box_slot *s = take_slot(e, r);
+    backend_lease *s = take_slot(e, r);
     if (!s) {
         snprintf(r->probe_detail, sizeof r->probe_detail, "%s", res->message);
         return;
     }
     box_limits lim;
-    run_effective_limits(&lim, true, &rt->compile_limits, NULL, box_pool_max(e->pool));
+    run_effective_limits(&lim, true, &rt->compile_limits, NULL, e->be.max(e->be.self));
     exec_step(r, s, rt->version_rule.command, &lim, NULL, 0, false, &res->compile);
     const box_result *v = &res->compile.box;
     if (v->status != BOX_OK) {
@@ -526,7 +529,7 @@ static void probe(run_engine *e, run *r)
     argv = runtime_expand((const char *const *)rt->run, rt->source, NULL);
     if (!argv)
         goto out;
-    run_effective_limits(&lim, false, &rt->run_limits, NULL, box_pool_max(e->pool));
+    run_effective_limits(&lim, false, &rt->run_limits, NULL, e->be.max(e->be.self));
     exec_step(r, s, argv, &lim, NULL, 0, false, &res->exec);
     const box_result *x = &res->exec.box;
     if (x->status != BOX_OK) {
@@ -644,7 +647,7 @@ static void *reaper_main(void *arg)
         for (run *r = e->active; r; r = r->anext) {
             pthread_mutex_lock(&r->mu);
             if (r->cancelled && r->state == RUN_RUNNING && r->slot) {
-                box_cancel(r->slot);
+                e->be.cancel(r->slot);
                 pending = true;
             }
             pthread_mutex_unlock(&r->mu);
@@ -669,13 +672,21 @@ static void *reaper_main(void *arg)
 int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, char *err,
                      size_t errlen)
 {
+    backend be;
+    backend_native(&be, pool);
+    return run_engine_start_backend(&be, cfg, out, err, errlen);
+}
+
+int run_engine_start_backend(const backend *be, const run_config *cfg, run_engine **out, char *err,
+                             size_t errlen)
+{
     run_engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    e->pool = pool;
-    e->nworkers = box_pool_slots(pool);
+    e->be = *be;
+    e->nworkers = be->slots(be->self);
     if (cfg && cfg->workers && cfg->workers < e->nworkers)
         e->nworkers = cfg->workers;
     e->capacity = cfg && cfg->queue ? cfg->queue : 4 * (size_t)e->nworkers;
@@ -717,7 +728,7 @@ int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, ch
 
 const box_limits *run_engine_max(const run_engine *e)
 {
-    return box_pool_max(e->pool);
+    return e->be.max(e->be.self);
 }
 
 /* Puts r on the queue and the active list; e->mu held. */
@@ -793,7 +804,7 @@ static void cancel_locked(run_engine *e, run *r)
                 e->qlen--;
         }
     } else if (r->slot) {
-        box_cancel(r->slot);
+        e->be.cancel(r->slot);
     }
     pthread_mutex_unlock(&r->mu);
     pthread_cond_signal(&e->reap);
@@ -842,7 +853,7 @@ run_info *run_list(run_engine *e, size_t *n)
         snprintf(i->language, sizeof i->language, "%s", r->req.rt->name);
         pthread_mutex_lock(&r->mu);
         i->state = r->state;
-        i->slot = r->slot ? (int)box_slot_index(r->slot) : -1;
+        i->slot = r->slot ? (int)e->be.index(r->slot) : -1;
         pthread_mutex_unlock(&r->mu);
         i->age_ms = now - r->submitted_ms;
         i->container = r->container;

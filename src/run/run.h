@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "box/box.h"
 #include "common/bytebuf.h"
 #include "runtime/runtime.h"
@@ -109,9 +110,14 @@ typedef enum run_submit_error {
     RUN_SUBMIT_NOMEM,
 } run_submit_error;
 
-/* Starts one worker per slot of pool. Returns 0, or -1 with err. */
+/* Starts one worker per slot of pool (the native backend). Returns 0, or -1 with err. */
 int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, char *err,
                      size_t errlen);
+
+/* Starts one worker per slot of a backend (copied; its self is borrowed and
+ * must outlive the engine). Returns 0, or -1 with err. */
+int run_engine_start_backend(const backend *be, const run_config *cfg, run_engine **out, char *err,
+                             size_t errlen);
 
 /* Returns the box pool's maxima: what requests are capped to. */
 const box_limits *run_engine_max(const run_engine *e);

@@ -332,9 +332,18 @@ static int parse_session(json_t *j, runtime *rt, const char *origin, char *err, 
 }
 
 static const char *const known_keys[] = {
-    "name",    "aliases", "source",  "compile",       "run",     "env",         "etc", "limits",
-    "version", "test",    "session", "support_files", "comment", "description", NULL,
+    "name",    "aliases", "source",        "compile", "run",         "env",   "etc",     "limits",
+    "version", "test",    "support_files", "comment", "description", "image", "session", NULL,
 };
+
+/* An OCI image reference: registry/name:tag or @digest, in its plain characters. */
+static bool image_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 255 || s[0] == '-' || s[0] == '/')
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@") == n;
+}
 
 int runtime_parse(const char *text, size_t len, const char *origin, runtime **out, char *err,
                   size_t errlen)
@@ -359,6 +368,7 @@ int runtime_parse(const char *text, size_t len, const char *origin, runtime **ou
     int bad = 0;
     const char *name = get_string(j, "name", true, origin, &bad, err, errlen);
     const char *source = bad ? NULL : get_string(j, "source", true, origin, &bad, err, errlen);
+    const char *image = bad ? NULL : get_string(j, "image", false, origin, &bad, err, errlen);
     json_t *test = json_object_get(j, "test");
     const char *tcode = NULL, *tout = NULL;
     if (!bad && !json_is_object(test)) {
@@ -377,6 +387,15 @@ int runtime_parse(const char *text, size_t len, const char *origin, runtime **ou
     }
     if (!relative_path_ok(source) || strchr(source, '/')) {
         fail(err, errlen, "%s: \"source\" must be a plain file name", origin);
+        goto error;
+    }
+    if (image && !image_ok(image)) {
+        fail(err, errlen, "%s: \"image\" must be an image reference like localhost/xxx-python:1",
+             origin);
+        goto error;
+    }
+    if (image && !(rt->image = strdup(image))) {
+        fail(err, errlen, "out of memory");
         goto error;
     }
     rt->name = strdup(name);
@@ -637,6 +656,9 @@ const runtime *runtime_find_image(const runtime_set *s, const char *image)
     const runtime *rt = runtime_find(s, image);
     if (rt)
         return rt;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i]->image && strcmp(s->items[i]->image, image) == 0)
+            return s->items[i];
     char buf[256];
     const char *slash = strrchr(image, '/');
     snprintf(buf, sizeof buf, "%s", slash ? slash + 1 : image);
@@ -828,6 +850,7 @@ void runtime_free(runtime *rt)
     free(rt->name);
     strv_free(rt->aliases);
     free(rt->source);
+    free(rt->image);
     strv_free(rt->compile);
     strv_free(rt->run);
     strv_free(rt->env);

@@ -46,13 +46,14 @@ typedef struct runtime_session {
 } runtime_session;
 
 typedef struct runtime {
-    char *name;            /* "python" */
-    char **aliases;        /* NULL-terminated: "py", "python3", image names */
-    char *source;          /* "main.py": where the request's code is written */
-    char **compile;        /* argv template, NULL for interpreted languages */
-    char **run;            /* argv template */
-    char **env;            /* "KEY=value", NULL-terminated, sorted */
-    char **etc;            /* extra /etc entries bound into every box */
+    char *name;     /* "python" */
+    char **aliases; /* NULL-terminated: "py", "python3", image names */
+    char *source;   /* "main.py": where the request's code is written */
+    char *image;    /* OCI image for the podman backend ("localhost/xxx-python:1"), or NULL */
+    char **compile; /* argv template, NULL for interpreted languages */
+    char **run;     /* argv template */
+    char **env;     /* "KEY=value", NULL-terminated, sorted */
+    char **etc;     /* extra /etc entries bound into every box */
     runtime_file *support; /* files written before compiling (e.g. a prelude) */
     size_t nsupport;
     box_limits compile_limits; /* 0 fields: the run layer's defaults */
@@ -102,7 +103,8 @@ void runtime_set_filter(runtime_set *s, bool (*keep)(const runtime *rt));
 const runtime *runtime_find(const runtime_set *s, const char *name);
 
 /* Returns the runtime an image reference names ("python:3.11-slim",
- * "docker.io/library/node:20", "golang@sha256:..."), by name or alias, or NULL. */
+ * "docker.io/library/node:20", "golang@sha256:..."), by name, alias or its
+ * exact "image", or NULL. */
 const runtime *runtime_find_image(const runtime_set *s, const char *image);
 
 /* Writes "bash, c, cpp, ..." (the names, comma-separated) into buf. */

@@ -29,6 +29,7 @@
 #include "common/cleanup.h"
 #include "common/json_cleanup.h"
 #include "http/http.h"
+#include "podman/podman.h"
 #include "run/run.h"
 #include "runtime/runtime.h"
 #include "session/session.h"
@@ -46,12 +47,16 @@ typedef struct serve_config {
     unsigned long long stream_buffer_mb, stream_budget_mb;
     const char *runtimes;
     const char *languages;
+    const char *web_dir;
     unsigned long long max_wall_ms, max_cpu_ms, max_memory_mb, max_processes, max_output_bytes;
     unsigned long long grace_ms;
     const char *state_dir;
     const char *cgroup_name;
     unsigned long long first_uid;
     unsigned long long sessions, session_idle_s, session_lifetime_s;
+    const char *backend;
+    const char *podman_url;
+    const char *image_registry;
 } serve_config;
 
 typedef enum opt_kind { OPT_STR, OPT_NUM } opt_kind;
@@ -93,6 +98,9 @@ static const opt_def opts[] = {
      "directory of language definitions (default: runtimes/ beside build/, or ./runtimes)"},
     {"languages", "XXX_LANGUAGES", OPT_STR, F(languages), NULL, 0, 0,
      "comma-separated languages to serve (default: every definition that passes its self-test)"},
+    {"web-dir", "XXX_WEB_DIR", OPT_STR, F(web_dir), NULL, 0, 0,
+     "the playground's files, served at / (default: web/ beside the binary, if built; \"none\": "
+     "off)"},
     {"max-wall-ms", "XXX_MAX_WALL_MS", OPT_NUM, F(max_wall_ms), "0", 0, ULLONG_MAX,
      "cap on a step's wall-clock time; requests ask for less (0: the box's maximum)"},
     {"max-cpu-ms", "XXX_MAX_CPU_MS", OPT_NUM, F(max_cpu_ms), "0", 0, ULLONG_MAX,
@@ -117,6 +125,12 @@ static const opt_def opts[] = {
      604800, "seconds a session may live at most, busy or not"},
     {"first-uid", "XXX_FIRST_UID", OPT_NUM, F(first_uid), "60000", 1, 4000000000ull,
      "host uid of slot 0; the boxes use 2 x (slots + warm-spares + sessions) uids from here"},
+    {"backend", "XXX_BACKEND", OPT_STR, F(backend), "native", 0, 0,
+     "where runs execute: native (xxx's boxes) or podman (one container per step)"},
+    {"podman-url", "PODMAN_URL", OPT_STR, F(podman_url), NULL, 0, 0,
+     "Podman's REST API: http://host:port, unix:///path or /path (COREOS_URL also read)"},
+    {"image-registry", "XXX_IMAGE_REGISTRY", OPT_STR, F(image_registry), NULL, 0, 0,
+     "registry that missing images are pulled from, e.g. localhost:5001 (default: none)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -193,6 +207,10 @@ static int parse_config(int argc, char **argv, serve_config *c)
         if (env && *env && set_opt(c, &opts[i], env, opts[i].env) < 0)
             return 2;
     }
+    /* The system description calls Podman's address COREOS_URL. */
+    const char *coreos = getenv("COREOS_URL");
+    if (!c->podman_url && coreos && *coreos)
+        c->podman_url = coreos;
     struct option lopts[NOPTS + 2];
     for (size_t i = 0; i < NOPTS; i++)
         lopts[i] = (struct option){opts[i].name, required_argument, NULL, (int)(i + 1)};
@@ -313,6 +331,24 @@ static const char *default_runtimes_dir(char *buf, size_t len)
     return "runtimes";
 }
 
+/* Finds the built playground: web/ beside this binary (build/web), or NULL. */
+static const char *default_web_dir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    int n2 = snprintf(buf, len, "%s/web", exe);
+    if (n2 <= 0 || (size_t)n2 >= len || access(buf, R_OK | X_OK) != 0)
+        return NULL;
+    return buf;
+}
+
 /* Lets the server hold many connections: raise the soft descriptor limit. */
 static void raise_nofile(void)
 {
@@ -330,6 +366,15 @@ int serve_main(int argc, char **argv)
     if (rc)
         return rc;
     char err[512], dirbuf[PATH_MAX];
+    /* A --web-dir that cannot serve is a typo: say so before the slow start-up. */
+    if (c.web_dir && strcmp(c.web_dir, "none") != 0) {
+        http_static *probe = NULL;
+        if (http_static_open(c.web_dir, &probe, err, sizeof err) < 0) {
+            fprintf(stderr, "xxxd: --web-dir: %s\n", err);
+            return 2;
+        }
+        http_static_close(probe);
+    }
     const char *dir = c.runtimes ? c.runtimes : default_runtimes_dir(dirbuf, sizeof dirbuf);
     runtime_set *rts = NULL;
     if (runtime_set_load(dir, c.languages, &rts, err, sizeof err) < 0) {
@@ -356,23 +401,49 @@ int serve_main(int argc, char **argv)
     };
     raise_nofile();
     box_pool *pool = NULL;
-    if (!etc || box_pool_open(&bc, &pool, err, sizeof err) < 0) {
+    podman *pm = NULL;
+    backend be;
+    if (strcmp(c.backend, "podman") == 0) {
+        podman_config pc = {
+            .url = c.podman_url,
+            .registry = c.image_registry,
+            .state_dir = c.state_dir,
+            .instance = c.cgroup_name,
+            .slots = nrun,
+            .first_uid = (uid_t)c.first_uid,
+            .max = bc.max,
+        };
+        if (podman_open(&pc, &pm, err, sizeof err) < 0) {
+            fprintf(stderr, "xxxd: cannot use Podman: %s\n", err);
+            runtime_set_free(rts);
+            return 1;
+        }
+        podman_backend(&be, pm);
+    } else if (strcmp(c.backend, "native") != 0) {
+        fprintf(stderr, "xxxd: --backend: expected native or podman, got '%s'\n", c.backend);
+        runtime_set_free(rts);
+        return 2;
+    } else if (!etc || box_pool_open(&bc, &pool, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: cannot open the box pool: %s\n", etc ? err : "out of memory");
         runtime_set_free(rts);
         return 1;
+    } else {
+        backend_native(&be, pool);
     }
     if (install_signals() < 0) {
         fprintf(stderr, "xxxd: cannot install signal handlers: %s\n", strerror(errno));
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
     /* Threads start here. */
     run_engine *engine = NULL;
     run_config rc_cfg = {.workers = nrun, .queue = (unsigned)c.queue};
-    if (run_engine_start(pool, &rc_cfg, &engine, err, sizeof err) < 0) {
+    if (run_engine_start_backend(&be, &rc_cfg, &engine, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: %s\n", err);
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
@@ -386,10 +457,19 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "xxxd: no language passed its self-test; see the lines above\n");
         run_engine_stop(engine);
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
+    char webbuf[PATH_MAX];
+    const char *web = c.web_dir ? c.web_dir : default_web_dir(webbuf, sizeof webbuf);
+    if (web && strcmp(web, "none") == 0)
+        web = NULL;
+    else if (!web)
+        log_line("warn", "playground not built; / is not served",
+                 json_pack("{s:s}", "hint", "run make, or pass --web-dir"));
     http_config hc = {
+        .web_dir = web,
         .host = c.host,
         .port = (uint16_t)c.port,
         .max_body = (size_t)c.max_body,
@@ -405,7 +485,8 @@ int serve_main(int argc, char **argv)
         .idle_ms = c.session_idle_s * 1000,
         .lifetime_ms = c.session_lifetime_s * 1000,
     };
-    if (c.sessions && session_mgr_start(pool, &sc, &sessions, err, sizeof err) < 0) {
+    /* Sessions are boxes of the native pool; under --backend podman there are none. */
+    if (c.sessions && pool && session_mgr_start(pool, &sc, &sessions, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: %s\n", err);
         run_engine_stop(engine);
         box_pool_close(pool);
@@ -419,6 +500,7 @@ int serve_main(int argc, char **argv)
         session_mgr_stop(sessions);
         run_engine_stop(engine);
         box_pool_close(pool);
+        podman_close(pm);
         runtime_set_free(rts);
         return 1;
     }
@@ -429,7 +511,8 @@ int serve_main(int argc, char **argv)
     log_line("info", "listening",
              json_pack("{s:s, s:i, s:I, s:I, s:s, s:s}", "host", hc.host, "port",
                        (int)http_port(srv), "slots", (json_int_t)workers, "queue", (json_int_t)cap,
-                       "languages", names, "cgroup", box_pool_cgroup_version(pool)));
+                       "languages", names, "cgroup",
+                       pool ? box_pool_cgroup_version(pool) : be.name));
     printf("xxxd: listening on http://%s:%u (%zu languages: %s; %zu slots)\n", hc.host,
            (unsigned)http_port(srv), rts->n, names, workers);
     fflush(stdout);
@@ -458,6 +541,7 @@ int serve_main(int argc, char **argv)
     session_mgr_stop(sessions);
     run_engine_stop(engine);
     box_pool_close(pool);
+    podman_close(pm);
     runtime_set_free(rts);
     log_line("info", "stopped", json_pack("{s:I}", "requests_cut", (json_int_t)left));
     return 0;

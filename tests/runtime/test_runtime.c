@@ -261,6 +261,34 @@ static void every_shipped_definition_loads(void **state)
     assert_int_equal(runtime_set_load("/nonexistent", NULL, &s, err, sizeof err), -1);
 }
 
+/* "image": the OCI image of the Podman backend; a plain reference, found exactly. */
+static void an_image_names_the_runtime_for_podman(void **state)
+{
+    (void)state;
+    runtime *rt = parse_ok("{\"name\": \"toy\", \"source\": \"main.t\","
+                           " \"image\": \"localhost/xxx-toy:1\", \"run\": [\"/usr/bin/toy\"],"
+                           " \"version\": {\"command\": [\"/usr/bin/toy\"]},"
+                           " \"test\": {\"code\": \"x\", \"stdout\": \"x\"}}");
+    assert_string_equal(rt->image, "localhost/xxx-toy:1");
+    runtime_set *set = calloc(1, sizeof *set);
+    char err[256];
+    assert_int_equal(runtime_set_add(set, rt, err, sizeof err), 0);
+    assert_ptr_equal(runtime_find_image(set, "localhost/xxx-toy:1"), rt);
+    assert_null(runtime_find_image(set, "localhost/xxx-other:1"));
+    runtime_set_free(set);
+    runtime *plain = parse_ok(minimal);
+    assert_null(plain->image);
+    runtime_free(plain);
+    parse_fails("{\"name\": \"toy\", \"source\": \"main.t\", \"image\": \"a b\","
+                " \"run\": [\"/usr/bin/toy\"], \"version\": {\"command\": [\"/usr/bin/toy\"]},"
+                " \"test\": {\"code\": \"x\", \"stdout\": \"x\"}}",
+                "image");
+    parse_fails("{\"name\": \"toy\", \"source\": \"main.t\", \"image\": 7,"
+                " \"run\": [\"/usr/bin/toy\"], \"version\": {\"command\": [\"/usr/bin/toy\"]},"
+                " \"test\": {\"code\": \"x\", \"stdout\": \"x\"}}",
+                "image");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +301,7 @@ int main(void)
         cmocka_unit_test(etc_union_keeps_base_first_without_duplicates),
         cmocka_unit_test(version_match_needs_a_component_boundary),
         cmocka_unit_test(every_shipped_definition_loads),
+        cmocka_unit_test(an_image_names_the_runtime_for_podman),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
