@@ -110,6 +110,7 @@ format-check:
 bench: all $(BUILD)/bench/box_bench $(BUILD)/bench/service_load
 	bash bench/box_bench.sh $(BUILD)
 	bash bench/service_bench.sh $(BUILD)
+	bash bench/session_bench.sh $(BUILD)
 
 clean:
 	rm -rf build build-san

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec/codec.h"
 #include "common/cleanup.h"
@@ -407,7 +408,7 @@ oom:
 
 json_t *api_languages_json(const runtime_set *rts)
 {
-    json_t *names = json_array(), *list = json_array();
+    json_t *names = json_array(), *list = json_array(), *sessions = json_array();
     for (size_t i = 0; i < rts->n; i++) {
         const runtime *rt = rts->items[i];
         json_t *aliases = json_array();
@@ -415,11 +416,15 @@ json_t *api_languages_json(const runtime_set *rts)
             json_array_append_new(aliases, json_string(rt->aliases[k]));
         json_array_append_new(names, json_string(rt->name));
         json_array_append_new(
-            list, json_pack("{s:s, s:o, s:o, s:b, s:s}", "language", rt->name, "version",
+            list, json_pack("{s:s, s:o, s:o, s:b, s:s, s:b}", "language", rt->name, "version",
                             rt->version ? json_string(rt->version) : json_null(), "aliases",
-                            aliases, "compiled", rt->compile != NULL, "source", rt->source));
+                            aliases, "compiled", rt->compile != NULL, "source", rt->source,
+                            "sessions", rt->session != NULL));
+        if (rt->session)
+            json_array_append_new(sessions, json_string(rt->name));
     }
-    return json_pack("{s:o, s:o}", "languages", names, "runtimes", list);
+    return json_pack("{s:o, s:o, s:o}", "languages", names, "runtimes", list, "session_languages",
+                     sessions);
 }
 
 json_t *api_error_json(const api_error *e)
@@ -474,4 +479,138 @@ int api_sse_finish(api_sse *s, bytebuf *out, json_t *result)
         return -1;
     static const char done[] = "Container execution completed";
     return sse_format_event(out, ++s->next_id, "done", done, sizeof done - 1);
+}
+
+/* ---- sessions ---- */
+
+int api_parse_session_create(const char *body, size_t len, const runtime_set *rts,
+                             api_session_create *out, api_error *e)
+{
+    memset(out, 0, sizeof *out);
+    _cleanup_json_ json_t *j = load_object(body, len, e);
+    if (!j)
+        return -1;
+    const char *lang;
+    size_t lang_len;
+    if (get_str(j, "language", true, &lang, &lang_len, e) < 0)
+        return -1;
+    const runtime *rt = find_language(rts, lang, lang_len, false, e);
+    if (!rt)
+        return -1;
+    if (!rt->session) {
+        char known[512];
+        api_session_languages(rts, known, sizeof known);
+        return fail(e, "sessions_unsupported",
+                    "%s has no session support; languages with sessions: %s", rt->name, known);
+    }
+    json_t *idle = json_object_get(j, "idle_timeout_s");
+    if (idle && !json_is_null(idle)) {
+        if (!json_is_integer(idle) || json_integer_value(idle) < 1 ||
+            json_integer_value(idle) > API_SESSION_IDLE_MAX_S)
+            return fail(e, "invalid_field", "field \"idle_timeout_s\" must be an integer 1..%d",
+                        API_SESSION_IDLE_MAX_S);
+        out->idle_ms = (uint64_t)json_integer_value(idle) * 1000;
+    }
+    if (get_limits(j, &out->limits, e) < 0)
+        return -1;
+    out->rt = rt;
+    return 0;
+}
+
+int api_parse_session_execute(const char *body, size_t len, api_session_exec *out, api_error *e)
+{
+    memset(out, 0, sizeof *out);
+    _cleanup_json_ json_t *j = load_object(body, len, e);
+    if (!j)
+        return -1;
+    const char *code, *in = NULL;
+    size_t code_len, in_len = 0;
+    if (get_str(j, "code", true, &code, &code_len, e) < 0 ||
+        get_str(j, "stdin", false, &in, &in_len, e) < 0)
+        return -1;
+    json_t *t = json_object_get(j, "timeout_ms");
+    if (t && !json_is_null(t)) {
+        if (!json_is_integer(t) || json_integer_value(t) < 1)
+            return fail(e, "invalid_field", "field \"timeout_ms\" must be a positive integer");
+        out->timeout_ms = (uint64_t)json_integer_value(t);
+    }
+    if (!(out->code = copy_bytes(code, code_len)) ||
+        (in && !(out->stdin_data = copy_bytes(in, in_len)))) {
+        api_session_exec_clear(out);
+        return fail(e, "internal", "out of memory");
+    }
+    out->code_len = code_len;
+    out->stdin_len = in_len;
+    return 0;
+}
+
+void api_session_exec_clear(api_session_exec *x)
+{
+    free(x->code);
+    free(x->stdin_data);
+    memset(x, 0, sizeof *x);
+}
+
+void api_session_languages(const runtime_set *rts, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < rts->n && n < len; i++) {
+        if (!rts->items[i]->session)
+            continue;
+        int k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", rts->items[i]->name);
+        if (k < 0)
+            break;
+        n += (size_t)k;
+    }
+}
+
+/* Formats a Unix time in ms as "2026-11-27T04:05:06.789Z". */
+static json_t *iso_time(uint64_t ms)
+{
+    if (!ms)
+        return json_null();
+    char buf[64];
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%03uZ", (unsigned)(ms % 1000));
+    return json_string(buf);
+}
+
+json_t *api_session_json(const session_info *info, const runtime *rt)
+{
+    json_t *o = json_pack(
+        "{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "id", info->id, "language",
+        info->language, "version", rt && rt->version ? json_string(rt->version) : json_null(),
+        "status", info->status, "created_at", iso_time(info->created_at), "expires_at",
+        iso_time(info->expires_at), "last_used_at", iso_time(info->last_used_at), "idle_timeout_s",
+        (json_int_t)(info->idle_timeout_ms / 1000), "execution_count", (json_int_t)info->executions,
+        "slot", info->slot >= 0 ? json_integer(info->slot) : json_null(), "limits",
+        limits_json(&info->limits));
+    if (o && info->message[0])
+        json_object_set_new(o, "message", json_string(info->message));
+    return o;
+}
+
+json_t *api_session_result_json(const char *session_id, const runtime *rt, const session_result *r,
+                                int flags)
+{
+    json_t *o = api_result_json(session_id, rt, &r->res, flags);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "session_id", json_string(session_id));
+    json_object_set_new(o, "execution_count", json_integer((json_int_t)r->execution_count));
+    json_object_set_new(o, "value", r->value ? json_string(r->value) : json_null());
+    if (r->has_error)
+        json_object_set_new(o, "error",
+                            json_pack("{s:s, s:s, s:s}", "name",
+                                      r->error_name ? r->error_name : "Error", "message",
+                                      r->error_message ? r->error_message : "", "traceback",
+                                      r->error_traceback ? r->error_traceback : ""));
+    else
+        json_object_set_new(o, "error", json_null());
+    json_object_set_new(o, "session_ended", json_boolean(r->session_ended));
+    return o;
 }

@@ -1,6 +1,8 @@
 /* http.h — the HTTP API of xxxd on libmicrohttpd: routes, JSON, SSE.
  *
  * Routes (README "API"): GET /health, GET /api/repl/languages,
+ * GET/POST /api/repl/sessions, GET/DELETE /api/repl/sessions/{id},
+ * POST /api/repl/sessions/{id}/execute[/stream] (session/session.h),
  * POST /api/repl/execute, POST /api/repl/execute/stream (SSE),
  * POST /api/containers/create, POST /api/containers/create/stream (SSE),
  * GET /api/containers/list, DELETE /api/containers/{id}, and GET
@@ -34,6 +36,7 @@
 #include "common/bytebuf.h"
 #include "run/run.h"
 #include "runtime/runtime.h"
+#include "session/session.h"
 
 /* A reverse proxy for one path prefix (repl-api's /api/repl/sessions): such
  * requests go to forward() instead of the run engine. forward must not
@@ -68,6 +71,7 @@ typedef struct http_config {
     const char *web_dir;         /* static files served at / (the playground); NULL: none */
     unsigned ws_max_connections; /* open WebSocket connections (src/ws); 0: 64 */
     const http_proxy *proxy;     /* NULL: none */
+    session_mgr *sessions;       /* REPL sessions (/api/repl/sessions); NULL: 503 there */
 } http_config;
 
 typedef struct http_server http_server;
@@ -145,6 +149,48 @@ int api_sse_output(api_sse *s, bytebuf *out, box_stream stream, const char *data
 /* Appends what is still held, then "result" with result (compact JSON) and "done". */
 int api_sse_finish(api_sse *s, bytebuf *out, json_t *result);
 
+/* ---- sessions (pure parts) ---- */
+
+#define API_SESSION_IDLE_MAX_S 86400
+
+/* A POST /api/repl/sessions body: {language, limits?, idle_timeout_s?}. */
+typedef struct api_session_create {
+    const runtime *rt;
+    box_limits limits; /* the request's; 0 fields: defaults */
+    uint64_t idle_ms;  /* 0: the server's default */
+} api_session_create;
+
+/* Parses a session create body; a language without a driver is 400
+ * "sessions_unsupported". Returns 0, or -1 with *e. */
+int api_parse_session_create(const char *body, size_t len, const runtime_set *rts,
+                             api_session_create *out, api_error *e);
+
+/* A POST /api/repl/sessions/{id}/execute body: {code, stdin?, timeout_ms?}. */
+typedef struct api_session_exec {
+    char *code;
+    size_t code_len;
+    char *stdin_data; /* NULL: none */
+    size_t stdin_len;
+    uint64_t timeout_ms; /* 0: the session's default */
+} api_session_exec;
+
+/* Parses an execute body into *out (owning its strings). Returns 0, or -1 with *e. */
+int api_parse_session_execute(const char *body, size_t len, api_session_exec *out, api_error *e);
+
+/* Frees what *x owns and zeroes it. */
+void api_session_exec_clear(api_session_exec *x);
+
+/* Writes the names of the languages with sessions, comma-separated, into buf. */
+void api_session_languages(const runtime_set *rts, char *buf, size_t len);
+
+/* Builds {id, language, version, status, created_at, expires_at, ...} for a session. */
+json_t *api_session_json(const session_info *info, const runtime *rt);
+
+/* Builds an execution's answer: api_result_json's fields plus session_id,
+ * execution_count, value, error ({name, message, traceback} or null) and
+ * session_ended. */
+json_t *api_session_result_json(const char *session_id, const runtime *rt, const session_result *r,
+                                int flags);
 /* ---- static files (the playground; reusable by any MHD server) ---- */
 
 struct MHD_Response;

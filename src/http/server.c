@@ -42,10 +42,14 @@ typedef enum route {
     R_CREATE,
     R_CREATE_STREAM,
     R_LIST,
-    R_CONTAINER, /* /api/containers/{id} */
-    R_CONNECT,   /* WebSocket (src/ws) */
-    R_PROXY,     /* under cfg.proxy->prefix */
-    R_STATIC,    /* the playground's files: GET/HEAD outside /api/ */
+    R_CONTAINER,           /* /api/containers/{id} */
+    R_SESSIONS,            /* /api/repl/sessions */
+    R_SESSION,             /* /api/repl/sessions/{id} */
+    R_SESSION_EXEC,        /* /api/repl/sessions/{id}/execute */
+    R_SESSION_EXEC_STREAM, /* /api/repl/sessions/{id}/execute/stream */
+    R_CONNECT,             /* WebSocket (src/ws) */
+    R_PROXY,               /* under cfg.proxy->prefix */
+    R_STATIC,              /* the playground's files: GET/HEAD outside /api/ */
 } route;
 
 typedef struct proxy_call proxy_call;
@@ -94,6 +98,9 @@ struct request {
 
     run *run;
     proxy_call *proxy;  /* a proxied request waiting for, or holding, its answer */
+    session *sess;      /* POST /api/repl/sessions: waiting for the driver */
+    session_exec *sx;   /* a session execution */
+    char sid[65];       /* the session id in the path */
     pthread_mutex_t mu; /* everything below */
     bool suspended;
     bool started, done;
@@ -169,9 +176,12 @@ static enum MHD_Result queue_json(request *req, unsigned status, json_t *body)
     if (status == 405) {
         bool post = req->route == R_EXECUTE || req->route == R_EXECUTE_STREAM ||
                     req->route == R_CREATE || req->route == R_CREATE_STREAM;
+        post = post || req->route == R_SESSION_EXEC || req->route == R_SESSION_EXEC_STREAM;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                 post                        ? "POST"
                                 : req->route == R_CONTAINER ? "DELETE"
+                                : req->route == R_SESSIONS  ? "GET, HEAD, POST"
+                                : req->route == R_SESSION   ? "GET, HEAD, DELETE"
                                                             : "GET, HEAD");
     }
     req->status = status;
@@ -209,6 +219,28 @@ static enum MHD_Result queue_api_error(request *req, const api_error *e)
 
 /* ---- routing ---- */
 
+/* /api/repl/sessions/{id}[/execute[/stream]]: the id into sid. */
+static route match_session_route(const char *url, char sid[65])
+{
+    static const char prefix[] = "/api/repl/sessions/";
+    if (strncmp(url, prefix, sizeof prefix - 1) != 0)
+        return R_NONE;
+    const char *id = url + sizeof prefix - 1;
+    size_t n = strcspn(id, "/");
+    if (n == 0 || n > 64)
+        return R_NONE;
+    memcpy(sid, id, n);
+    sid[n] = '\0';
+    const char *rest = id + n;
+    if (!*rest)
+        return R_SESSION;
+    if (strcmp(rest, "/execute") == 0)
+        return R_SESSION_EXEC;
+    if (strcmp(rest, "/execute/stream") == 0)
+        return R_SESSION_EXEC_STREAM;
+    return R_NONE;
+}
+
 static route match_route(const char *url)
 {
     static const struct {
@@ -223,6 +255,7 @@ static route match_route(const char *url)
         {"/api/containers/create/stream", R_CREATE_STREAM},
         {"/api/containers/list", R_LIST},
         {WS_PATH, R_CONNECT},
+        {"/api/repl/sessions", R_SESSIONS},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(url, table[i].path) == 0)
@@ -253,6 +286,15 @@ static bool method_ok(route r, const char *method)
     case R_PROXY:
         return strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0 ||
                strcmp(method, "DELETE") == 0;
+    case R_SESSIONS:
+        return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+               strcmp(method, "POST") == 0;
+    case R_SESSION:
+        return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+               strcmp(method, "DELETE") == 0;
+    case R_SESSION_EXEC:
+    case R_SESSION_EXEC_STREAM:
+        return strcmp(method, "POST") == 0;
     case R_NONE:
         break;
     }
@@ -305,15 +347,19 @@ static void obs_output(void *ctx, box_stream stream, const char *data, size_t le
     }
     wake_locked(req);
     pthread_mutex_unlock(&req->mu);
-    if (cancel)
-        run_cancel(req->run);
+    if (cancel && req->run)
+        run_cancel(req->run); /* a session's cell is bounded by its output cap instead */
 }
 
 static void obs_done(void *ctx)
 {
     request *req = ctx;
     json_t *result = NULL;
-    if (req->stream) {
+    if (req->stream && req->sx) {
+        result =
+            api_session_result_json(session_exec_session_id(req->sx), session_exec_runtime(req->sx),
+                                    session_exec_result(req->sx), 0);
+    } else if (req->stream) {
         /* Built outside the lock: it only reads the finished run. */
         int flags = req->route == R_CREATE_STREAM ? API_CONTAINER : 0;
         result = api_result_json(run_id(req->run), run_runtime(req->run), run_get_result(req->run),
@@ -388,7 +434,10 @@ static enum MHD_Result queue_stream(request *req)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Request-Id", req->id);
-    MHD_add_response_header(resp, "X-Run-Id", run_id(req->run));
+    if (req->run)
+        MHD_add_response_header(resp, "X-Run-Id", run_id(req->run));
+    if (req->sx)
+        MHD_add_response_header(resp, "X-Session-Id", session_exec_session_id(req->sx));
     http_server *srv = req->srv;
     pthread_mutex_lock(&srv->mu);
     req->snext = srv->streams;
@@ -447,6 +496,12 @@ static enum MHD_Result answer_health(request *req)
         json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "status", "ok", "slots", (json_int_t)workers,
                   "running", (json_int_t)running, "queued", (json_int_t)queued, "queue_capacity",
                   (json_int_t)capacity, "languages", (json_int_t)srv->rts->n);
+    if (body && srv->cfg.sessions) {
+        size_t live, max;
+        session_counts(srv->cfg.sessions, &live, &max);
+        json_object_set_new(body, "sessions", json_integer((json_int_t)live));
+        json_object_set_new(body, "max_sessions", json_integer((json_int_t)max));
+    }
     return queue_json(req, 200, body);
 }
 
@@ -505,6 +560,8 @@ static enum MHD_Result answer_result(request *req)
     return queue_json(req, 200, body);
 }
 
+static enum MHD_Result answer_session_done(request *req);
+
 static enum MHD_Result answer_static(request *req)
 {
     unsigned status = 500;
@@ -535,9 +592,11 @@ static enum MHD_Result advance_run(request *req)
         return MHD_YES;
     }
     pthread_mutex_unlock(&req->mu);
+    if (!req->run && !req->stream)
+        return answer_session_done(req);
     if (!req->stream)
         return answer_result(req);
-    const run_result *res = done ? run_get_result(req->run) : NULL;
+    const run_result *res = done && req->run ? run_get_result(req->run) : NULL;
     if (res && res->no_box)
         return queue_error(req, 503, "unavailable", "%s", res->message);
     return queue_stream(req);
@@ -762,6 +821,154 @@ static enum MHD_Result answer_proxy(request *req)
     return rc;
 }
 
+/* ---- sessions (/api/repl/sessions) ---- */
+
+/* Answers a refusal of the session layer. */
+static enum MHD_Result session_refusal(request *req, session_error e, const char *why)
+{
+    switch (e) {
+    case SESSION_OK:
+        break;
+    case SESSION_FULL:
+        return queue_error(req, 429, "too_many_sessions",
+                           "the server holds its maximum number of sessions; retry later");
+    case SESSION_NOT_FOUND:
+        return queue_error(req, 404, "not_found", "no session has this id");
+    case SESSION_GONE:
+        return queue_error(req, 410, "session_ended", "the session has ended (%s)", why);
+    case SESSION_BUSY:
+        return queue_error(req, 409, "session_busy", "the session runs one execution at a time: %s",
+                           why);
+    case SESSION_STARTING:
+        return queue_error(req, 409, "session_starting", "the session is still starting");
+    case SESSION_UNSUPPORTED:
+        return queue_error(req, 400, "sessions_unsupported", "this language has no sessions");
+    case SESSION_CLOSED:
+        return queue_error(req, 503, "shutting_down", "the server is shutting down");
+    case SESSION_NOMEM:
+        break;
+    }
+    return queue_error(req, 500, "internal", "out of memory");
+}
+
+static const runtime *session_runtime(request *req, const session_info *info)
+{
+    return runtime_find(req->srv->rts, info->language);
+}
+
+static enum MHD_Result answer_session_list(request *req)
+{
+    size_t n;
+    _cleanup_free_ session_info *v = session_list(req->srv->cfg.sessions, &n);
+    json_t *list = json_array();
+    for (size_t i = 0; v && i < n; i++)
+        json_array_append_new(list, api_session_json(&v[i], session_runtime(req, &v[i])));
+    size_t live, max;
+    session_counts(req->srv->cfg.sessions, &live, &max);
+    _cleanup_json_ json_t *body = json_pack("{s:o, s:I, s:I}", "sessions", list, "count",
+                                            (json_int_t)live, "max_sessions", (json_int_t)max);
+    return queue_json(req, 200, body);
+}
+
+static enum MHD_Result start_session(request *req)
+{
+    http_server *srv = req->srv;
+    api_session_create c;
+    api_error e = {0};
+    int rc = api_parse_session_create(req->body.data ? req->body.data : "", req->body.len, srv->rts,
+                                      &c, &e);
+    bytebuf_free(&req->body);
+    if (rc < 0)
+        return queue_api_error(req, &e);
+    run_observer obs = {.on_done = obs_done, .ctx = req};
+    session_error se =
+        session_create(srv->cfg.sessions, c.rt, &c.limits, c.idle_ms, &obs, &req->sess);
+    if (se != SESSION_OK)
+        return session_refusal(req, se, "");
+    return advance_run(req);
+}
+
+static enum MHD_Result start_session_exec(request *req)
+{
+    http_server *srv = req->srv;
+    api_session_exec x;
+    api_error e = {0};
+    int rc = api_parse_session_execute(req->body.data ? req->body.data : "", req->body.len, &x, &e);
+    bytebuf_free(&req->body);
+    if (rc < 0)
+        return queue_api_error(req, &e);
+    run_observer obs = {
+        .on_output = req->stream ? obs_output : NULL,
+        .on_done = obs_done,
+        .ctx = req,
+    };
+    char why[320] = "";
+    req->started = true; /* the session's box is there: a stream may begin at once */
+    session_error se =
+        session_execute(srv->cfg.sessions, req->sid, x.code, x.code_len, x.stdin_data, x.stdin_len,
+                        x.timeout_ms, &obs, &req->sx, why, sizeof why);
+    api_session_exec_clear(&x);
+    if (se != SESSION_OK)
+        return session_refusal(req, se, why);
+    return advance_run(req);
+}
+
+/* Answers a finished session start or buffered execution. */
+static enum MHD_Result answer_session_done(request *req)
+{
+    if (req->sx) {
+        _cleanup_json_ json_t *body =
+            api_session_result_json(session_exec_session_id(req->sx), session_exec_runtime(req->sx),
+                                    session_exec_result(req->sx), API_OUTPUT);
+        if (!body)
+            return queue_error(req, 500, "internal", "out of memory building the answer");
+        return queue_json(req, 200, body);
+    }
+    session_info info;
+    session_get_info(req->sess, &info);
+    if (info.state == SESSION_STATE_ENDED)
+        return queue_error(req, 503, "unavailable", "the session could not start: %s: %s",
+                           info.status, info.message);
+    _cleanup_json_ json_t *body = api_session_json(&info, session_runtime(req, &info));
+    return queue_json(req, 201, body);
+}
+
+static enum MHD_Result answer_session(request *req)
+{
+    http_server *srv = req->srv;
+    if (!srv->cfg.sessions)
+        return queue_error(req, 503, "unavailable", "this server runs no sessions");
+    if (req->too_large)
+        return queue_error(req, 413, "payload_too_large",
+                           "the body is larger than the limit of %zu bytes", srv->cfg.max_body);
+    bool post = strcmp(req->method, "POST") == 0;
+    switch (req->route) {
+    case R_SESSIONS:
+        return post ? start_session(req) : answer_session_list(req);
+    case R_SESSION_EXEC:
+    case R_SESSION_EXEC_STREAM:
+        return start_session_exec(req);
+    default:
+        break;
+    }
+    char why[320] = "";
+    session_info info;
+    session_error se = strcmp(req->method, "DELETE") == 0
+                           ? session_delete(srv->cfg.sessions, req->sid, why, sizeof why)
+                           : session_lookup(srv->cfg.sessions, req->sid, &info);
+    if (se == SESSION_GONE && !why[0])
+        snprintf(why, sizeof why, "%s: %s", info.status, info.message);
+    if (se != SESSION_OK)
+        return session_refusal(req, se, why);
+    if (strcmp(req->method, "DELETE") == 0) {
+        _cleanup_json_ json_t *body =
+            json_pack("{s:s, s:s}", "id", req->sid, "message", "Session ended and removed");
+        return queue_json(req, 200, body);
+    }
+    _cleanup_json_ json_t *body = api_session_json(&info, session_runtime(req, &info));
+    return queue_json(req, 200, body);
+}
+
 static enum MHD_Result answer(request *req)
 {
     switch (req->route) {
@@ -786,6 +993,11 @@ static enum MHD_Result answer(request *req)
         return start_run(req);
     case R_PROXY:
         return start_proxy(req);
+    case R_SESSIONS:
+    case R_SESSION:
+    case R_SESSION_EXEC:
+    case R_SESSION_EXEC_STREAM:
+        return answer_session(req);
     case R_NONE:
         break;
     }
@@ -821,10 +1033,13 @@ static enum MHD_Result begin(http_server *srv, struct MHD_Connection *conn, cons
         return queue_error(req, 500, "internal", "out of memory");
 
     req->route = proxy_matches(srv, url) ? R_PROXY : match_route(url);
+    if (req->route == R_NONE)
+        req->route = match_session_route(url, req->sid);
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (req->route == R_NONE && srv->web && get && strncmp(url, "/api/", 5) != 0)
         req->route = R_STATIC;
-    req->stream = req->route == R_EXECUTE_STREAM || req->route == R_CREATE_STREAM;
+    req->stream = req->route == R_EXECUTE_STREAM || req->route == R_CREATE_STREAM ||
+                  req->route == R_SESSION_EXEC_STREAM;
     if (atomic_load(&srv->draining))
         return queue_error(req, 503, "shutting_down", "the server is shutting down");
     if (req->route == R_NONE && !srv->web && get && strcmp(url, "/") == 0)
@@ -883,7 +1098,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->answered)
         return MHD_YES;
-    if (req->run)
+    if (req->run || req->sx || req->sess)
         return advance_run(req); /* resumed */
     if (req->proxy)
         return answer_proxy(req); /* resumed */
@@ -933,6 +1148,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             }
         }
         run_unref(req->run);
+    }
+    if (req->sess) {
+        session_detach(req->sess);
+        session_unref(req->sess);
+    }
+    if (req->sx) {
+        /* A client that left does not end the cell: the session keeps going. */
+        session_exec_detach(req->sx);
+        const session_result *sr = session_exec_result(req->sx);
+        if (line) {
+            json_object_set_new(line, "session", json_string(session_exec_session_id(req->sx)));
+            json_object_set_new(line, "language", json_string(session_exec_runtime(req->sx)->name));
+            if (sr)
+                json_object_set_new(line, "run_status", json_string(sr->res.status));
+        }
+        session_exec_unref(req->sx);
     }
     if (line) {
         char addr[INET6_ADDRSTRLEN] = "";

@@ -274,9 +274,66 @@ static int parse_version(json_t *j, runtime *rt, const char *origin, char *err, 
     return 0;
 }
 
+/* "session": {"run": [argv], "files": [{"name", "from" | "content"}]}. */
+static int parse_session(json_t *j, runtime *rt, const char *origin, char *err, size_t errlen)
+{
+    if (!json_is_object(j))
+        return fail(err, errlen, "%s: \"session\" must be an object {run, files}", origin);
+    const char *key;
+    json_t *val;
+    json_object_foreach(j, key, val)
+    {
+        if (strcmp(key, "run") != 0 && strcmp(key, "files") != 0 && strcmp(key, "comment") != 0)
+            return fail(err, errlen, "%s: unknown key \"session.%s\"", origin, key);
+    }
+    runtime_session *ss = rt->session = calloc(1, sizeof *ss);
+    if (!ss)
+        return fail(err, errlen, "out of memory");
+    if (parse_strv(json_object_get(j, "run"), origin, "session.run", true, &ss->run, err, errlen) <
+            0 ||
+        check_template(ss->run, origin, "session.run", err, errlen) < 0)
+        return -1;
+    json_t *files = json_object_get(j, "files");
+    if (!files)
+        return 0;
+    if (!json_is_array(files))
+        return fail(err, errlen, "%s: \"session.files\" must be an array", origin);
+    ss->files = calloc(json_array_size(files) + 1, sizeof *ss->files);
+    if (!ss->files)
+        return fail(err, errlen, "out of memory");
+    size_t i;
+    json_t *e;
+    json_array_foreach(files, i, e)
+    {
+        int bad = 0;
+        const char *name = get_string(e, "name", true, origin, &bad, err, errlen);
+        const char *from = bad ? NULL : get_string(e, "from", false, origin, &bad, err, errlen);
+        json_t *content = json_object_get(e, "content");
+        if (bad)
+            return -1;
+        if (!relative_path_ok(name) || (from && !relative_path_ok(from)))
+            return fail(err, errlen, "%s: session file \"%s\" must be a relative path", origin,
+                        name);
+        if (!from == !json_is_string(content))
+            return fail(err, errlen,
+                        "%s: session file \"%s\" needs either \"from\" or a string \"content\"",
+                        origin, name);
+        runtime_file *f = &ss->files[ss->nfiles++];
+        if (!(f->name = strdup(name)) || (from && !(f->from = strdup(from))))
+            return fail(err, errlen, "out of memory");
+        if (content) {
+            f->len = json_string_length(content);
+            if (!(f->content = malloc(f->len + 1)))
+                return fail(err, errlen, "out of memory");
+            memcpy(f->content, json_string_value(content), f->len + 1);
+        }
+    }
+    return 0;
+}
+
 static const char *const known_keys[] = {
-    "name",    "aliases", "source",        "compile", "run",         "env",   "etc", "limits",
-    "version", "test",    "support_files", "comment", "description", "image", NULL,
+    "name",    "aliases", "source",        "compile", "run",         "env",   "etc",     "limits",
+    "version", "test",    "support_files", "comment", "description", "image", "session", NULL,
 };
 
 /* An OCI image reference: registry/name:tag or @digest, in its plain characters. */
@@ -417,6 +474,9 @@ int runtime_parse(const char *text, size_t len, const char *origin, runtime **ou
     json_t *support = json_object_get(j, "support_files");
     if (support && parse_support(support, rt, origin, err, errlen) < 0)
         goto error;
+    json_t *session = json_object_get(j, "session");
+    if (session && !json_is_null(session) && parse_session(session, rt, origin, err, errlen) < 0)
+        goto error;
     *out = rt;
     return 0;
 error:
@@ -452,6 +512,18 @@ static int read_small_file(int dirfd, const char *name, char **text, size_t *len
         return -1;
     }
     *text = bytebuf_steal(&b, len);
+    return 0;
+}
+
+int runtime_load_session_files(runtime *rt, int dirfd, char *err, size_t errlen)
+{
+    for (size_t i = 0; rt->session && i < rt->session->nfiles; i++) {
+        runtime_file *f = &rt->session->files[i];
+        if (!f->from || f->content)
+            continue;
+        if (read_small_file(dirfd, f->from, &f->content, &f->len) < 0)
+            return fail(err, errlen, "%s: session file %s: %s", rt->path, f->from, strerror(errno));
+    }
     return 0;
 }
 
@@ -531,6 +603,11 @@ int runtime_set_load(const char *dir, const char *only, runtime_set **out, char 
         if (only && !in_list(only, rt->name)) {
             runtime_free(rt);
             continue;
+        }
+        if (runtime_load_session_files(rt, dfd, err, errlen) < 0) {
+            runtime_free(rt);
+            rc = -1;
+            break;
         }
         if (runtime_set_add(s, rt, err, errlen) < 0) {
             runtime_free(rt);
@@ -783,6 +860,16 @@ void runtime_free(runtime *rt)
         free(rt->support[i].content);
     }
     free(rt->support);
+    if (rt->session) {
+        strv_free(rt->session->run);
+        for (size_t i = 0; i < rt->session->nfiles; i++) {
+            free(rt->session->files[i].name);
+            free(rt->session->files[i].content);
+            free(rt->session->files[i].from);
+        }
+        free(rt->session->files);
+        free(rt->session);
+    }
     strv_free(rt->version_rule.command);
     free(rt->version_rule.prefix);
     free(rt->version_rule.trim);

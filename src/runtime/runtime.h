@@ -34,7 +34,16 @@ typedef struct runtime_file {
     char *name; /* relative path under the workdir */
     char *content;
     size_t len;
+    char *from; /* session files: path under the runtimes directory it is read from */
 } runtime_file;
+
+/* A language's REPL sessions: a driver program that speaks JSON lines with
+ * the server on fd BOX_CTL_FD (protocol in runtimes/README.md, "Sessions"). */
+typedef struct runtime_session {
+    char **run;          /* argv template of the driver */
+    runtime_file *files; /* written into the workdir before it starts */
+    size_t nfiles;
+} runtime_session;
 
 typedef struct runtime {
     char *name;     /* "python" */
@@ -50,10 +59,11 @@ typedef struct runtime {
     box_limits compile_limits; /* 0 fields: the run layer's defaults */
     box_limits run_limits;
     runtime_version_rule version_rule;
-    char *test_code;   /* self-test program */
-    char *test_stdout; /* its exact expected stdout */
-    char *version;     /* filled by the probe; NULL until then */
-    char *path;        /* the file it came from */
+    runtime_session *session; /* NULL: no sessions in this language */
+    char *test_code;          /* self-test program */
+    char *test_stdout;        /* its exact expected stdout */
+    char *version;            /* filled by the probe; NULL until then */
+    char *path;               /* the file it came from */
 } runtime;
 
 typedef struct runtime_set {
@@ -71,6 +81,10 @@ int runtime_limits_parse(json_t *j, bool all_keys, box_limits *l, char *why, siz
  * Returns 0, or -1 with a reason in err. */
 int runtime_parse(const char *text, size_t len, const char *origin, runtime **out, char *err,
                   size_t errlen);
+
+/* Reads the content of rt's session files that name a "from" path, relative
+ * to the directory dirfd (runtime_set_load does it). Returns 0, or -1 with err. */
+int runtime_load_session_files(runtime *rt, int dirfd, char *err, size_t errlen);
 
 /* Loads every *.json in dir (names and aliases must be unique across files).
  * only, when non-NULL, is a comma-separated list of names to keep.

@@ -403,9 +403,9 @@ static void first_msg_locked(ws_conn *c, json_t *msg, const char *text, size_t l
                      "the first message must be {\"type\": \"execute\", ...}");
         return;
     }
-    json_t *session = json_object_get(msg, "session");
-    if (session && !json_is_null(session)) {
-        if (!json_is_string(session))
+    json_t *sess = json_object_get(msg, "session");
+    if (sess && !json_is_null(sess)) {
+        if (!json_is_string(sess))
             failf_locked(c, 400, "invalid_field", "field \"session\" must be a string");
         else
             start_session_locked(c, msg);

@@ -32,6 +32,7 @@
 #include "podman/podman.h"
 #include "run/run.h"
 #include "runtime/runtime.h"
+#include "session/session.h"
 
 typedef struct serve_config {
     const char *host;
@@ -53,6 +54,7 @@ typedef struct serve_config {
     const char *state_dir;
     const char *cgroup_name;
     unsigned long long first_uid;
+    unsigned long long sessions, session_idle_s, session_lifetime_s;
     const char *backend;
     const char *podman_url;
     const char *image_registry;
@@ -118,8 +120,14 @@ static const opt_def opts[] = {
      "host directory for slot mounts"},
     {"cgroup-name", "XXX_CGROUP_NAME", OPT_STR, F(cgroup_name), "xxx", 0, 0,
      "cgroup directory for the boxes"},
+    {"sessions", "XXX_SESSIONS", OPT_NUM, F(sessions), "32", 0, 4096,
+     "REPL sessions at once (429 past it); each holds one more box slot (0: no sessions)"},
+    {"session-idle-timeout", "XXX_SESSION_IDLE_TIMEOUT", OPT_NUM, F(session_idle_s), "600", 1,
+     86400, "seconds an idle session lives when its request sets no idle_timeout_s"},
+    {"session-max-lifetime", "XXX_SESSION_MAX_LIFETIME", OPT_NUM, F(session_lifetime_s), "3600", 1,
+     604800, "seconds a session may live at most, busy or not"},
     {"first-uid", "XXX_FIRST_UID", OPT_NUM, F(first_uid), "60000", 1, 4000000000ull,
-     "host uid of slot 0; the boxes use 2 x (slots + warm-spares) uids from here"},
+     "host uid of slot 0; the boxes use 2 x (slots + warm-spares + sessions) uids from here"},
     {"backend", "XXX_BACKEND", OPT_STR, F(backend), "native", 0, 0,
      "where runs execute: native (xxx's boxes) or podman (one container per step)"},
     {"podman-url", "PODMAN_URL", OPT_STR, F(podman_url), NULL, 0, 0,
@@ -385,7 +393,7 @@ int serve_run(int argc, char **argv, const serve_hooks *hooks)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned nrun = c.slots ? (unsigned)c.slots : (unsigned)(ncpu < 2 ? 2 : ncpu);
     box_config bc = {
-        .slots = nrun + (unsigned)c.warm_spares,
+        .slots = nrun + (unsigned)c.warm_spares + (unsigned)c.sessions,
         .first_uid = (uid_t)c.first_uid,
         .state_dir = c.state_dir,
         .cgroup_name = c.cgroup_name,
@@ -480,9 +488,25 @@ int serve_run(int argc, char **argv, const serve_hooks *hooks)
         .stream_budget = (size_t)c.stream_budget_mb << 20,
         .ws_max_connections = (unsigned)c.ws_connections,
     };
+    session_mgr *sessions = NULL;
+    session_config sc = {
+        .max_sessions = (unsigned)c.sessions,
+        .idle_ms = c.session_idle_s * 1000,
+        .lifetime_ms = c.session_lifetime_s * 1000,
+    };
+    /* Sessions are boxes of the native pool; under --backend podman there are none. */
+    if (c.sessions && pool && session_mgr_start(pool, &sc, &sessions, err, sizeof err) < 0) {
+        fprintf(stderr, "xxxd: %s\n", err);
+        run_engine_stop(engine);
+        box_pool_close(pool);
+        runtime_set_free(rts);
+        return 1;
+    }
+    hc.sessions = sessions;
     http_server *srv = NULL;
     if (http_start(&hc, engine, rts, &srv, err, sizeof err) < 0) {
         fprintf(stderr, "xxxd: %s\n", err);
+        session_mgr_stop(sessions);
         run_engine_stop(engine);
         box_pool_close(pool);
         podman_close(pm);
@@ -523,8 +547,11 @@ int serve_run(int argc, char **argv, const serve_hooks *hooks)
     }
     /* Every run has ended and every waiting connection was resumed; give
      * the answers a moment to reach their clients. */
+    if (sessions)
+        session_mgr_close(sessions); /* their cells answer "shutdown" */
     size_t left = http_wait_idle(srv, run_now_ms() + 5000);
     http_stop(srv);
+    session_mgr_stop(sessions);
     run_engine_stop(engine);
     box_pool_close(pool);
     podman_close(pm);

@@ -595,7 +595,7 @@ echo "== no box can be had: 503"
 # A real fault, not a switch: inside the server's own mount namespace an
 # empty read-only tmpfs hides its state directory, so the slot's workspace
 # cannot be mounted again once the run that holds it ends.
-if ! start_server nobox $((FIRST_UID + 200)) --languages bash --slots 1 --warm-spares 0; then
+if ! start_server nobox $((FIRST_UID + 200)) --languages bash --slots 1 --warm-spares 0 --sessions 0; then
   bad "the one-slot xxxd starts"
 else
   NOBOX_PID=$SRV_PID
