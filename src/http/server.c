@@ -47,6 +47,7 @@ typedef enum route {
     R_SESSION,             /* /api/repl/sessions/{id} */
     R_SESSION_EXEC,        /* /api/repl/sessions/{id}/execute */
     R_SESSION_EXEC_STREAM, /* /api/repl/sessions/{id}/execute/stream */
+    R_SESSION_INTERRUPT,   /* /api/repl/sessions/{id}/interrupt */
     R_CONNECT,             /* WebSocket (src/ws) */
     R_PROXY,               /* under cfg.proxy->prefix */
     R_STATIC,              /* the playground's files: GET/HEAD outside /api/ */
@@ -238,6 +239,8 @@ static route match_session_route(const char *url, char sid[65])
         return R_SESSION_EXEC;
     if (strcmp(rest, "/execute/stream") == 0)
         return R_SESSION_EXEC_STREAM;
+    if (strcmp(rest, "/interrupt") == 0)
+        return R_SESSION_INTERRUPT;
     return R_NONE;
 }
 
@@ -294,6 +297,7 @@ static bool method_ok(route r, const char *method)
                strcmp(method, "DELETE") == 0;
     case R_SESSION_EXEC:
     case R_SESSION_EXEC_STREAM:
+    case R_SESSION_INTERRUPT:
         return strcmp(method, "POST") == 0;
     case R_NONE:
         break;
@@ -948,6 +952,17 @@ static enum MHD_Result answer_session(request *req)
     case R_SESSION_EXEC:
     case R_SESSION_EXEC_STREAM:
         return start_session_exec(req);
+    case R_SESSION_INTERRUPT: {
+        char why[320] = "";
+        bool interrupted;
+        session_error se =
+            session_interrupt(srv->cfg.sessions, req->sid, &interrupted, why, sizeof why);
+        if (se != SESSION_OK)
+            return session_refusal(req, se, why);
+        _cleanup_json_ json_t *body =
+            json_pack("{s:s, s:b}", "id", req->sid, "interrupted", interrupted);
+        return queue_json(req, 200, body);
+    }
     default:
         break;
     }
@@ -997,6 +1012,7 @@ static enum MHD_Result answer(request *req)
     case R_SESSION:
     case R_SESSION_EXEC:
     case R_SESSION_EXEC_STREAM:
+    case R_SESSION_INTERRUPT:
         return answer_session(req);
     case R_NONE:
         break;

@@ -982,6 +982,27 @@ session_error session_delete(session_mgr *m, const char *id, char *why, size_t w
     return e;
 }
 
+session_error session_interrupt(session_mgr *m, const char *id, bool *interrupted, char *why,
+                                size_t whylen)
+{
+    *interrupted = false;
+    pthread_mutex_lock(&m->mu);
+    session *s = find_locked(m, id);
+    session_error e = !s                                ? SESSION_NOT_FOUND
+                      : s->state == SESSION_STATE_ENDED ? SESSION_GONE
+                                                        : SESSION_OK;
+    if (e == SESSION_GONE)
+        snprintf(why, whylen, "%s: %s", s->status, s->message);
+    else if (e == SESSION_OK && s->cur && s->cur->sent) {
+        pthread_mutex_lock(&s->slot_mu);
+        if (s->slot && box_interrupt(s->slot) == 0)
+            *interrupted = true;
+        pthread_mutex_unlock(&s->slot_mu);
+    }
+    pthread_mutex_unlock(&m->mu);
+    return e;
+}
+
 /* Builds the exec line for the driver. */
 static char *exec_frame(uint64_t n, const char *code, size_t code_len, const char *stdin_data,
                         size_t stdin_len, uint64_t timeout_ms, size_t *len)

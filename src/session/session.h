@@ -146,6 +146,13 @@ session_info *session_list(session_mgr *m, size_t *n);
  * (why), SESSION_NOT_FOUND when unknown. The tombstone stays. */
 session_error session_delete(session_mgr *m, const char *id, char *why, size_t whylen);
 
+/* Interrupts the running execution (SIGINT to the driver: KeyboardInterrupt
+ * in Python, Interrupt in Ruby); its time limit still holds if the code
+ * ignores it. *interrupted says whether one was running. SESSION_GONE (why)
+ * or SESSION_NOT_FOUND otherwise. */
+session_error session_interrupt(session_mgr *m, const char *id, bool *interrupted, char *why,
+                                size_t whylen);
+
 /* Starts one execution of code (stdin fed to it, then EOF) with a time
  * limit of timeout_ms (0: the session's default; capped by the pool's
  * wall maximum). obs gets the output as it comes and on_done at the end

@@ -64,11 +64,11 @@ rc=${PIPESTATUS[0]}
 pass=$(grep -c '^ok ' "$TMP/transcript")
 fail=$(grep -c '^FAIL ' "$TMP/transcript")
 
-# Ctrl-D deleted the session: executing in it now is a 404.
+# Ctrl-D deleted the session: executing in it now is 410 Gone.
 sid=$(sed -n 's/^session //p' "$TMP/transcript")
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"code": "1"}' \
   "$URL/api/repl/sessions/$sid/execute")
-if [ -n "$sid" ] && [ "$code" = 404 ]; then
+if [ -n "$sid" ] && [ "$code" = 410 ]; then
   pass=$((pass + 1))
   echo "ok   the session is gone after Ctrl-D"
 else

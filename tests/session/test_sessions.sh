@@ -233,6 +233,33 @@ wait $first
 check "the first one still completes" eq "$(jq -r .value "$TMP/first")" "'slept'"
 check "and the session answers again" value_is $s '1 + 1' 2
 
+echo "== POST /api/repl/sessions/{id}/interrupt (the CLI shell's Ctrl-C)"
+new_session python
+si=$SID
+run_cell $si 'kept = 41'
+req POST /api/repl/sessions/$si/interrupt '{}'
+check "interrupting an idle session is 200, nothing interrupted" eq \
+  "$CODE $(jfield .interrupted)" "200 false"
+# The cell prints once it runs, then loops; the interrupt is sent only
+# after that line is in the streamed answer, so it lands inside the cell.
+: >"$TMP/intr.sse"
+curl -s -N --max-time 60 -X POST -H 'Content-Type: application/json' \
+  --data-binary "$(jq -cn --arg c $'print("looping", flush=True)\nwhile True: pass' '{code: $c, timeout_ms: 30000}')" \
+  "$URL/api/repl/sessions/$si/execute/stream" >"$TMP/intr.sse" &
+cpid=$!
+for _ in $(seq 1 300); do grep -q looping "$TMP/intr.sse" && break; sleep 0.05; done
+req POST /api/repl/sessions/$si/interrupt '{}'
+check "interrupting a running cell is 200, interrupted" eq "$CODE $(jfield .interrupted)" "200 true"
+wait $cpid
+check "the cell ends with KeyboardInterrupt, long before its 30 s limit" contains \
+  "$(grep '^data: {' "$TMP/intr.sse" | tail -1)" '"name":"KeyboardInterrupt"'
+check "the session kept its state" value_is $si 'kept + 1' 42
+req POST /api/repl/sessions/nosuchsession/interrupt '{}'
+check "interrupting an unknown session is 404" error_is 404 not_found
+req DELETE /api/repl/sessions/$si
+req POST /api/repl/sessions/$si/interrupt '{}'
+check "interrupting an ended session is 410" error_is 410 session_ended
+
 echo "== a cell that ignores the interrupt ends the session: timeout, then 410"
 run_cell $s $'import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(30)' \
   '. + {timeout_ms: 300}'
