@@ -33,8 +33,8 @@ export async function launch() {
 }
 
 const tests = [];
-export function test(name, fn, { requires } = {}) {
-  tests.push({ name, fn, requires });
+export function test(name, fn) {
+  tests.push({ name, fn });
 }
 
 // Fails with what was wanted and what was found.
@@ -58,7 +58,6 @@ export async function run() {
   const browser = await launch();
   let pass = 0;
   let fail = 0;
-  let skipped = 0;
   const only = process.argv.slice(2);
   for (const t of tests) {
     if (only.length && !only.some((o) => t.name.includes(o))) continue;
@@ -77,15 +76,6 @@ export async function run() {
     page.on('dialog', (d) => d.accept());
     const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
     try {
-      if (t.requires) {
-        const why = await t.requires();
-        if (why) {
-          skipped++;
-          console.log(`SKIP ${t.name}: ${why}`);
-          await context.close();
-          continue;
-        }
-      }
       await t.fn({ page, context, shot, browser });
       expect(foreign.length === 0, `the page asked for something off the server: ${foreign.join(', ')}`);
       expect(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
@@ -99,7 +89,7 @@ export async function run() {
     await context.close();
   }
   await browser.close();
-  console.log(`${pass} passed, ${fail} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  console.log(`${pass} passed, ${fail} failed`);
   process.exit(fail || !pass ? 1 : 0);
 }
 

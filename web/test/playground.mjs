@@ -304,14 +304,6 @@ test('console (scripted sessions API): values, tracebacks, restart, 410 and 429'
   expect(/busy.*Retry in 7 s/s.test(await busy.textContent()), await busy.textContent());
 });
 
-async function noSessions() {
-  const r = await api('/api/repl/sessions', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"language":"python"}' });
-  if (r.status === 404 && /no such endpoint/.test(r.body?.error?.message ?? ''))
-    return 'this xxxd has no /api/repl/sessions (the sessions branch is not merged)';
-  if (r.status === 201 && r.body?.id) await api(`/api/repl/sessions/${r.body.id}`, { method: 'DELETE' });
-  return null;
-}
-
 test('console: a variable set in one entry is read back in the next', async ({ page, shot }) => {
   await openPlayground(page);
   await page.click('#tab-console');
@@ -333,6 +325,6 @@ test('console: a variable set in one entry is read back in the next', async ({ p
   await page.keyboard.press('Enter');
   await until(async () => (await page.$$('#transcript li .traceback')).length === 1, 20000, 'the NameError');
   expect((await page.textContent('#transcript li .traceback')).includes('NameError'), 'restart forgets x');
-}, { requires: noSessions });
+});
 
 run();
