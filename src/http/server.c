@@ -1276,6 +1276,11 @@ int http_start(const http_config *cfg, run_engine *engine, const runtime_set *ru
         http_stop(srv);
         return -1;
     }
+    if (cfg->sessions) {
+        ws_session_hooks hooks;
+        http_ws_session_hooks(&hooks, cfg->sessions);
+        ws_hub_set_sessions(srv->ws, &hooks);
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)

@@ -431,26 +431,19 @@ kill -CONT "${PID[node$frozen]}"
 check "thawed, it registers again under the same id" wait_keys 2 100
 check "(the same id)" eq "$(node_key "$frozen")" "/services/container-api/$frozen_id"
 
-# Real sessions need the sessions module (branch "sessions"): with it in the
-# tree these checks run and must pass; without it there is nothing to check
-# (the routing itself is checked against scripted executors further down).
-HAVE_SESSIONS=0
-[ -d "$ROOT/src/session" ] && HAVE_SESSIONS=1
-if ((HAVE_SESSIONS)); then
-  echo "== real sessions through repl-api"
-  r=$(curl -s -w ' %{http_code}' --max-time 60 "$REPL/api/repl/sessions" -d '{"language": "python"}')
-  REAL_SID=$(jq -r .id <<<"${r% *}")
-  check "a session is created through repl-api, its id naming its executor" \
-    test "${r##* }" -lt 300 -a "${REAL_SID%%~*}" != "$REAL_SID"
-  curl -s --max-time 60 "$REPL/api/repl/sessions/$REAL_SID/execute" -d '{"code": "x = 41"}' >/dev/null
-  r=$(curl -s --max-time 60 "$REPL/api/repl/sessions/$REAL_SID/execute" -d '{"code": "x + 1"}')
-  check "its state lives on one executor: x = 41, then x + 1 is 42" \
-    eq "$(jq -r '.status + " " + .value' <<<"$r")" "ok 42"
-  check "GET through repl-api lists it" \
-    eq "$(curl -s "$REPL/api/repl/sessions" | jq --arg s "$REAL_SID" '[.sessions[] | select(.id == $s)] | length')" 1
-else
-  echo "== real sessions: not in this tree (src/session is missing); they are checked once it is merged"
-fi
+# Real sessions through repl-api (the routing alone is also checked against
+# scripted executors further down).
+echo "== real sessions through repl-api"
+r=$(curl -s -w ' %{http_code}' --max-time 60 "$REPL/api/repl/sessions" -d '{"language": "python"}')
+REAL_SID=$(jq -r .id <<<"${r% *}")
+check "a session is created through repl-api, its id naming its executor" \
+  test "${r##* }" -lt 300 -a "${REAL_SID%%~*}" != "$REAL_SID"
+curl -s --max-time 60 "$REPL/api/repl/sessions/$REAL_SID/execute" -d '{"code": "x = 41"}' >/dev/null
+r=$(curl -s --max-time 60 "$REPL/api/repl/sessions/$REAL_SID/execute" -d '{"code": "x + 1"}')
+check "its state lives on one executor: x = 41, then x + 1 is 42" \
+  eq "$(jq -r '.status + " " + .value' <<<"$r")" "ok 42"
+check "GET through repl-api lists it" \
+  eq "$(curl -s "$REPL/api/repl/sessions" | jq --arg s "$REAL_SID" '[.sessions[] | select(.id == $s)] | length')" 1
 
 echo "== CONTAINERS_API_URL bypasses discovery"
 CONTAINERS_API_URL="http://127.0.0.1:${NODE_PORT[$other]}" "$XXXD" repl-api --port 0 \
@@ -484,12 +477,10 @@ check "with no executor left, repl-api answers 503 unavailable at once" \
 run_python 'print(1)' "$STATIC"
 check "and so does the static repl-api whose executor is gone" \
   eq "$CODE_ $(jq -r .error.code <<<"$BODY_")" "503 unavailable"
-if ((HAVE_SESSIONS)); then
-  code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 30 \
-    "$REPL/api/repl/sessions/$REAL_SID/execute" -d '{"code": "x"}')
-  check "the session's executor is gone: its calls answer 410 session_gone" \
-    eq "$code $(jq -r .error.code "$TMP/body")" "410 session_gone"
-fi
+code=$(curl -s -o "$TMP/body" -w '%{http_code}' --max-time 30 \
+  "$REPL/api/repl/sessions/$REAL_SID/execute" -d '{"code": "x"}')
+check "the session's executor is gone: its calls answer 410 session_gone" \
+  eq "$code $(jq -r .error.code "$TMP/body")" "410 session_gone"
 
 echo "== the registry's contract, in memory (no etcd)"
 "$XXXD" service-registry --port 0 --ttl 2 >"$TMP/memreg.out" 2>"$TMP/memreg.log" &

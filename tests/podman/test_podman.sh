@@ -300,9 +300,9 @@ check "push to the local registry" eq "$?" 0
 podman --url "unix://$SOCK" rmi localhost/xxx-pulltest:latest >/dev/null 2>&1
 check "the image is gone from Podman's storage" eq \
   "$(podman --url "unix://$SOCK" image exists localhost/xxx-pulltest:latest && echo present || echo absent)" absent
-jq '.name = "pulltest" | .aliases = [] | .image = "localhost/xxx-pulltest:latest"' \
+jq '.name = "pulltest" | .aliases = [] | .image = "localhost/xxx-pulltest:latest" | del(.session)' \
   "$ROOT/runtimes/python.json" >"$TMP/rt/pulltest.json"
-jq '.name = "nosuch" | .aliases = [] | .image = "localhost/xxx-nosuch:latest"' \
+jq '.name = "nosuch" | .aliases = [] | .image = "localhost/xxx-nosuch:latest" | del(.session)' \
   "$ROOT/runtimes/python.json" >"$TMP/rt/nosuch.json"
 if start_server pull --runtimes "$TMP/rt" --image-registry "127.0.0.1:$REG_PORT"; then
   post /api/repl/execute "$(code_req pulltest 'print(2 + 2)')"

@@ -133,8 +133,13 @@ check "a binary first message: 4400" closed_with 4400
 scenario oversized
 check "a message over --max-body: close 1009" closed_with 1009
 scenario session_hook
-check "a session execution without session hooks: sessions_unavailable, 4501" \
-  eval 'has "\"code\": \"sessions_unavailable\"" && closed_with 4501'
+check "a session execution in an unknown session: not_found, 4404" \
+  eval 'has "\"code\": \"not_found\"" && closed_with 4404'
+scenario session_exec
+check "session executions over WebSocket share the session's state" has '"value": "40"'
+check "... their output streams" has 'stdout "21\n"'
+check "SIGINT interrupts a session's cell" has '"name": "KeyboardInterrupt"'
+check "... and the session lives on" has '"value": "20"'
 
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$URL/api/repl/connect")
 check "a plain GET: 400 invalid_handshake" eval '[ "$code" = 400 ] && grep -q invalid_handshake "$TMP/body"'

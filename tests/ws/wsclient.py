@@ -232,6 +232,38 @@ def session_hook(url):
     drain(ws)
 
 
+def http_json(url, method, path, body=None):
+    import urllib.request
+    data = json.dumps(body).encode() if body is not None else None
+    r = urllib.request.Request(url + path, data=data, method=method,
+                               headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(r, timeout=30) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def session_exec(url):
+    # A session made over HTTP; two executions over two WebSockets share its
+    # state; the second prints (streamed) and answers a value; a third loops
+    # and is interrupted with SIGINT, and the session still answers.
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": "python"})["id"]
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "x = 20"})
+    drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "print(x + 1)\nx * 2", "stdin": ""})
+    drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid,
+             "code": "print('spinning', flush=True)\nwhile True: pass"})
+    until(ws, lambda m: "spinning\n" in ws.stdout)
+    ws.send({"type": "signal", "signal": "SIGINT"})
+    drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "x"})
+    drain(ws)
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
 def hold(url):
     ws = WS(url)
     print("open", flush=True)
