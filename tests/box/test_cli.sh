@@ -4,8 +4,8 @@
 set -u
 build=${BUILD:-build}
 xxxd="$build/xxxd"
-# shellcheck source=tests/box/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 field() { jq -r "$1" <<<"$2"; }
 
 out=$("$xxxd" box run --stdin 'in put' -- /bin/sh -c 'cat; echo err >&2; exit 3')

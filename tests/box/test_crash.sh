@@ -4,8 +4,8 @@
 set -u
 build=${BUILD:-build}
 xxxd="$build/xxxd"
-# shellcheck source=tests/box/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 box_pids() { ps -eo uid=,pid= | awk '$1 >= 60000 && $1 < 61000 {print $2}'; }
 stale_cgroups() { find /sys/fs/cgroup -maxdepth 4 -path '*/xxx/slot-*/run' -type d 2>/dev/null; }
 

@@ -46,35 +46,10 @@ export ETCDCTL_API=3
 ETCDCTL=(etcdctl --endpoints="127.0.0.1:$ETCD_PORT" --command-timeout=2s)
 LANGS=python,c
 
-pass=0
-fail=0
-failed=()
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 declare -A PID
 
-ok() {
-  pass=$((pass + 1))
-  echo "ok   $1"
-}
-bad() {
-  fail=$((fail + 1))
-  failed+=("$1")
-  echo "FAIL $1"
-}
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-eq() {
-  [ "$1" == "$2" ] && return 0
-  printf '     want: %q\n     got:  %q\n' "$2" "$1"
-  return 1
-}
-ge() {
-  [ "$1" -ge "$2" ] && return 0
-  echo "     want at least $2, got $1"
-  return 1
-}
 
 cleanup() {
   for name in "${!PID[@]}"; do

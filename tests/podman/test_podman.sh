@@ -23,35 +23,10 @@ FIRST_UID=7410000
 REG_PORT=${XXX_TEST_REGISTRY_PORT:-41201}
 IMAGES=(python node ruby c)
 
-pass=0
-fail=0
-failed=()
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 pids=()
 
-ok() {
-  pass=$((pass + 1))
-  echo "ok   $1"
-}
-bad() {
-  fail=$((fail + 1))
-  failed+=("$1")
-  echo "FAIL $1"
-}
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-eq() {
-  [ "$1" == "$2" ] && return 0
-  printf '     want: %q\n     got:  %q\n' "$2" "$1"
-  return 1
-}
-contains() {
-  [[ $1 == *"$2"* ]] && return 0
-  printf '     want something containing: %q\n     got: %.300q\n' "$2" "$1"
-  return 1
-}
 
 # ours: how many containers carry our label (any state).
 ours() {
@@ -76,12 +51,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-finish() {
-  ((fail)) && printf 'failed: %s\n' "${failed[@]}"
-  echo "$pass passed, $fail failed"
-  [ "$fail" -eq 0 ]
-  exit
-}
 
 echo "== podman service (runc) on $SOCK"
 cat >"$TMP/containers.conf" <<'EOF'

@@ -20,37 +20,10 @@ PY=/usr/bin/python3
 # process of ours is left" cannot see theirs.
 FIRST_UID=7310000
 
-pass=0
-fail=0
-failed=()
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 servers=()
 
-ok() {
-  pass=$((pass + 1))
-  echo "ok   $1"
-}
-bad() {
-  fail=$((fail + 1))
-  failed+=("$1")
-  echo "FAIL $1"
-}
-# check NAME COMMAND...: passes when the command succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# eq GOT WANT: equal, or say both.
-eq() {
-  [ "$1" == "$2" ] && return 0
-  printf '     want: %q\n     got:  %q\n' "$2" "$1"
-  return 1
-}
-contains() {
-  [[ $1 == *"$2"* ]] && return 0
-  printf '     want something containing: %q\n     got: %.300q\n' "$2" "$1"
-  return 1
-}
 
 cleanup() {
   for p in "${servers[@]}"; do

@@ -18,35 +18,10 @@ TMP=$(mktemp -d /tmp/xxx-sessions.XXXXXX)
 FIRST_UID=7350000
 MAX_SESSIONS=110
 
-pass=0
-fail=0
-failed=()
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 SRV_PID=
 
-ok() {
-  pass=$((pass + 1))
-  echo "ok   $1"
-}
-bad() {
-  fail=$((fail + 1))
-  failed+=("$1")
-  echo "FAIL $1"
-}
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-eq() {
-  [ "$1" == "$2" ] && return 0
-  printf '     want: %q\n     got:  %q\n' "$2" "$1"
-  return 1
-}
-contains() {
-  [[ $1 == *"$2"* ]] && return 0
-  printf '     want something containing: %q\n     got: %.300q\n' "$2" "$1"
-  return 1
-}
 
 cleanup() {
   [ -n "$SRV_PID" ] && kill -KILL "$SRV_PID" 2>/dev/null

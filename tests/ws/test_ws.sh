@@ -18,25 +18,13 @@ CLIENT=$ROOT/tests/ws/wsclient.py
 TMP=$(mktemp -d /tmp/xxx-ws.XXXXXX)
 FIRST_UID=7320000
 
-pass=0
-fail=0
-failed=()
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 SRV_PID=
 
-ok() {
-  pass=$((pass + 1))
-  echo "ok   $1"
-}
-bad() {
-  fail=$((fail + 1))
-  failed+=("$1")
-  echo "FAIL $1"
+# On a failure, what the scenario printed.
+bad_detail() {
   [ -n "${OUT:-}" ] && sed 's/^/     | /' <<<"$OUT" | cut -c1-300
-}
-check() {
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
 }
 has() { grep -qF -- "$1" <<<"$OUT"; }
 # before A B: the first line holding A comes before the first line holding B.
