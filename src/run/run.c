@@ -774,6 +774,11 @@ const box_limits *run_engine_max(const run_engine *e)
     return e->ex.execute ? &e->ex.max : e->be.max(e->be.self);
 }
 
+const char *run_engine_backend(const run_engine *e)
+{
+    return e->ex.execute ? "remote" : e->be.name;
+}
+
 const run_request *run_exec_request(const run *r)
 {
     return &r->req;

@@ -123,6 +123,9 @@ int run_engine_start(box_pool *pool, const run_config *cfg, run_engine **out, ch
 int run_engine_start_backend(const backend *be, const run_config *cfg, run_engine **out, char *err,
                              size_t errlen);
 
+/* Returns where runs execute: the backend's name ("native", "podman") or "remote". */
+const char *run_engine_backend(const run_engine *e);
+
 /* Returns the box pool's maxima: what requests are capped to. */
 const box_limits *run_engine_max(const run_engine *e);
 

@@ -242,7 +242,8 @@ static json_t *node_metadata(announcer *a)
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:s, s:s}", "slots", (json_int_t)workers,
                      "free_slots", (json_int_t)(workers > running ? workers - running : 0),
                      "running", (json_int_t)running, "queued", (json_int_t)q, "queue_capacity",
-                     (json_int_t)cap, "runtimes", rts, "backend", "box", "version", XXX_VERSION);
+                     (json_int_t)cap, "runtimes", rts, "backend", run_engine_backend(a->engine),
+                     "version", XXX_VERSION);
 }
 
 static json_t *node_instance(announcer *a)

@@ -185,7 +185,7 @@ check "an executor's value has its URL, slots, load, runtimes with versions and 
   eq "$(jq -r '[.url, .metadata.slots, (.metadata.free_slots | type), (.metadata.queued | type),
       (.metadata.runtimes | map(.language) | join(",")), (.metadata.runtimes[0].version | length > 0),
       .metadata.backend, (.metadata.version | type)] | join(" ")' <<<"$val")" \
-  "http://127.0.0.1:${NODE_PORT[1]} 2 number number c,python true box string"
+  "http://127.0.0.1:${NODE_PORT[1]} 2 number number c,python true native string"
 # (the registry's lease_id is a decimal string; etcdctl wants hex)
 lease=$(curl -s "$REG/api/registry/services/container-api" |
   jq -r --argjson p "${NODE_PORT[1]}" '.instances[] | select(.port == $p) | .lease_id')
