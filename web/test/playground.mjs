@@ -147,9 +147,12 @@ test('an unknown language in a link is named, with the languages there are', asy
 });
 
 test('a full server answers 429 and the page says when to retry', async ({ page, shot }) => {
+  // Start from an idle server: a run of an earlier test ending while the
+  // hogs fill it would free a place, and the page's run would be queued.
+  await waitIdle();
   const health = (await api('/health')).body;
   const fill = health.slots + health.queue_capacity;
-  const hog = JSON.stringify({ language: 'python', code: 'import time\ntime.sleep(20)', limits: { wall_ms: 20000 } });
+  const hog = JSON.stringify({ language: 'python', code: 'import time\ntime.sleep(50)', limits: { wall_ms: 55000 } });
   const ctl = new AbortController();
   // One more than there is room for: the last is refused, so the server is full.
   const answers = [];
