@@ -74,16 +74,7 @@ static int set_copt(const copt *o, const char *v, const char *from)
         *o->str = v;
         return 0;
     }
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || v[0] == '-' || n < o->lo || n > o->hi) {
-        fprintf(stderr, "xxxd: %s: expected a whole number from %llu to %llu, got '%s'\n", from,
-                o->lo, o->hi, v);
-        return -1;
-    }
-    *o->value = n;
-    return 0;
+    return serve_parse_num(v, o->lo, o->hi, from, o->value);
 }
 
 static void copt_usage(const char *role, const char *what, const copt *o, size_t n)
@@ -399,13 +390,6 @@ static int take_option(int *argc, char **argv, const char *name, const char **va
     return 0;
 }
 
-static int parse_ms(const char *what, const char *v, unsigned long long lo, unsigned long long hi,
-                    unsigned long long *out)
-{
-    const copt o = {.name = what, .num = true, .lo = lo, .hi = hi, .value = out};
-    return set_copt(&o, v, what);
-}
-
 int container_api_main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -434,9 +418,9 @@ int container_api_main(int argc, char **argv)
         take_option(&argc, argv, "registry-ttl", &ttl) < 0)
         return 2;
     a.keepalive_ms = 5000;
-    if ((ka && *ka && parse_ms("--keepalive-ms", ka, 100, 3600000, &a.keepalive_ms) < 0) ||
+    if ((ka && *ka && serve_parse_num(ka, 100, 3600000, "--keepalive-ms", &a.keepalive_ms) < 0) ||
         (ttl && *ttl &&
-         parse_ms("--registry-ttl", ttl, REGISTRY_MIN_TTL, REGISTRY_MAX_TTL, &a.ttl) < 0))
+         serve_parse_num(ttl, REGISTRY_MIN_TTL, REGISTRY_MAX_TTL, "--registry-ttl", &a.ttl) < 0))
         return 2;
     if (a.registry_url && !*a.registry_url)
         a.registry_url = NULL;

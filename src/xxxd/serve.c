@@ -177,6 +177,21 @@ static void usage(FILE *f)
             "--help");
 }
 
+int serve_parse_num(const char *v, unsigned long long lo, unsigned long long hi, const char *from,
+                    unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n < lo || n > hi) {
+        fprintf(stderr, "xxxd: %s: expected a whole number from %llu to %llu, got '%s'\n", from, lo,
+                hi, v);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
 static int set_opt(serve_config *c, const opt_def *o, const char *value, const char *from)
 {
     void *dst = (char *)c + o->off;
@@ -188,16 +203,7 @@ static int set_opt(serve_config *c, const opt_def *o, const char *value, const c
         *(const char **)dst = value;
         return 0;
     }
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(value, &end, 10);
-    if (errno || end == value || *end || value[0] == '-' || v < o->lo || v > o->hi) {
-        fprintf(stderr, "xxxd: %s: expected a whole number from %llu to %llu, got '%s'\n", from,
-                o->lo, o->hi, value);
-        return -1;
-    }
-    *(unsigned long long *)dst = v;
-    return 0;
+    return serve_parse_num(value, o->lo, o->hi, from, dst);
 }
 
 static int parse_config(int argc, char **argv, serve_config *c)

@@ -9,6 +9,11 @@
  * returns the process exit status. */
 int serve_main(int argc, char **argv);
 
+/* Reads a flag's or variable's value as a whole number from lo to hi into
+ * *out; on anything else says why on stderr, naming it from, and returns -1. */
+int serve_parse_num(const char *v, unsigned long long lo, unsigned long long hi, const char *from,
+                    unsigned long long *out);
+
 /* What a role built on the server (container-api) adds: listening() once
  * HTTP is up, stopping() on SIGTERM/SIGINT before anything drains. */
 typedef struct serve_hooks {
