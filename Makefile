@@ -23,9 +23,9 @@ else
   CFLAGS += -O2 -D_FORTIFY_SOURCE=2
 endif
 
-MODULES  := $(filter-out xxxd cli,$(notdir $(wildcard src/*)))
+MODULES  := $(filter-out xxxd cli boxinit,$(notdir $(wildcard src/*)))
 LIB_SRCS := $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/box/init_image.o
 XXXD_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/xxxd/*.c))
 CLI_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
 TEST_SRCS := $(wildcard tests/*/test_*.c)
@@ -49,6 +49,19 @@ $(WEB): $(WEB_SRCS) web/node_modules/.package-lock.json
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# xxx-init (src/boxinit), every box's first process: static, libc only, never
+# sanitized (no sanitizer runtime can run where it runs), linked into xxxd.
+INIT_CFLAGS := -std=gnu17 -D_GNU_SOURCE -O2 -D_FORTIFY_SOURCE=2 -Wall -Wextra -Werror -Wshadow \
+            -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers -Isrc \
+            -fstack-protector-strong -ffunction-sections -fdata-sections
+$(BUILD)/xxx-init: $(wildcard src/boxinit/*.c src/boxinit/*.h) src/box/box.h
+	@mkdir -p $(dir $@)
+	$(CC) $(INIT_CFLAGS) -static -Wl,--gc-sections -o $@ $(filter %.c,$^)
+
+$(BUILD)/obj/box/init_image.o: src/box/init_image.S $(BUILD)/xxx-init
+	@mkdir -p $(dir $@)
+	$(CC) -c -DXXX_INIT_PATH='"$(BUILD)/xxx-init"' -o $@ $<
 
 $(BUILD)/libxxx.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)

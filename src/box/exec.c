@@ -75,7 +75,7 @@ typedef struct step {
     uint64_t output; /* bytes delivered so far */
     bool killed, exited, output_over;
     box_limit_kind timeout;
-    child_msg msg;
+    boxinit_msg msg;
     size_t msg_len;
 } step;
 
@@ -254,26 +254,7 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         box_fail(err, errlen, "pipe:");
         goto out;
     }
-    child_args a = {
-        .pool = p,
-        .slot = s,
-        .sync_fd = sync[0],
-        .status_fd = status[1],
-        .in_fd = in[0],
-        .out_fd = out[1],
-        .err_fd = errp[1],
-        .ctl_fd = ctl[1],
-    };
-    struct clone_args ca = {
-        .flags =
-            CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD,
-        .pidfd = (uint64_t)(uintptr_t)&w->pidfd,
-        .exit_signal = SIGCHLD,
-    };
-    if (p->cg.version == 2 && w->cg.dir_fd >= 0) {
-        ca.flags |= CLONE_INTO_CGROUP;
-        ca.cgroup = (uint64_t)w->cg.dir_fd;
-    }
+    int fds[BOXINIT_NFDS] = {sync[0], status[1], in[0], out[1], errp[1], ctl[1]};
     /* The child joins the slot's network namespace by being cloned from a
      * thread that stands in it for the moment: once in its own user
      * namespace it could no longer join one owned by the host. */
@@ -281,9 +262,9 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         box_fail(err, errlen, "cannot enter the slot's network namespace:");
         goto out;
     }
-    pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
-    if (pid == 0)
-        box_child(&a);
+    pid_t pid =
+        init_clone(p, fds, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
+                   &w->pidfd);
     int clone_errno = errno;
     if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
         perror("xxx: cannot return to the host network namespace");
@@ -291,7 +272,7 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     }
     if (pid < 0) {
         errno = clone_errno;
-        box_fail(err, errlen, "clone3:");
+        box_fail(err, errlen, "clone:");
         goto out;
     }
     w->pid = pid;
@@ -302,13 +283,13 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     char map[96];
     snprintf(map, sizeof map, "0 %u 1\n%d %u 1\n", (unsigned)(p->first_uid + p->nslots + s->index),
              BOX_INSIDE_UID, (unsigned)s->uid);
-    if ((ca.flags & CLONE_INTO_CGROUP) == 0 && cg_run_attach(&w->cg, pid, err, errlen) < 0)
+    if (cg_run_attach(&w->cg, pid, err, errlen) < 0)
         goto out;
     if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
         box_fail(err, errlen, "cannot write the box's id maps:");
         goto out;
     }
-    if (write(sync[1], "g", 1) != 1) {
+    if (init_conf_send(s, sync[1]) < 0) {
         box_fail(err, errlen, "cannot start the box's init:");
         goto out;
     }
@@ -360,7 +341,7 @@ static int launch(step *st, warm_box *w, char *err, size_t errlen)
             continue;
         if (n <= 0) {
             /* The init died while parked: its status pipe says why. */
-            child_msg m;
+            boxinit_msg m;
             if (read(st->status_r, &m, sizeof m) == (ssize_t)sizeof m && m.kind == 'E')
                 return box_fail(err, errlen, "box setup failed at %.120s: %s", m.what,
                                 strerrordesc_np(m.value));

@@ -3,6 +3,7 @@
 #define XXX_BOX_INTERNAL_H
 
 #include "box/box.h"
+#include "boxinit/boxinit.h"
 
 #include <limits.h>
 #include <linux/filter.h>
@@ -92,7 +93,6 @@ int netns_create(char *err, size_t errlen);
 /* ---- filesystem (fs.c) ----------------------------------------------- */
 
 /* One step of assembling a box root, computed once per pool. */
-typedef enum { PLAN_DIR, PLAN_SYMLINK, PLAN_BIND_RO, PLAN_FILE } plan_kind;
 typedef struct plan_op {
     plan_kind kind;
     char dst[256];        /* relative to the new root */
@@ -186,38 +186,35 @@ struct box_pool {
     cg_host cg;
     struct sock_fprog filter;
     root_plan plan;
+    int init_fd;     /* xxx-init, sealed */
+    char *init_conf; /* the conf's pool part (init_conf_encode) */
+    size_t init_conf_len;
     int cap_last;
     long ncpus;
     uid_t first_uid;
     char state_dir[200]; /* short: slot paths are built from it */
 };
 
-/* ---- the child (child.c) --------------------------------------------- */
+/* ---- starting a box's init (launch.c) -------------------------------- */
 
-/* Everything the child needs, prepared by the parent before clone: the
- * child runs in a copy of a multi-threaded process and must not allocate. */
-typedef struct child_args {
-    const box_pool *pool;
-    const box_slot *slot;
-    int sync_fd;   /* read: 'g' once cgroup and id maps are set, then a spec (box_spec_encode) */
-    int status_fd; /* write: a child_msg */
-    int in_fd, out_fd, err_fd;
-    int ctl_fd; /* the box's end of the control socket */
-} child_args;
+/* A sealed memfd holding xxx-init (CLOEXEC); -1 on error. */
+int init_image_open(char *err, size_t errlen);
 
-typedef struct child_msg {
-    char kind; /* 'S': program's wait status, 'E': setup failed */
-    int value; /* wait status, or errno */
-    char what[120];
-} child_msg;
+/* Encodes the pool's part of the init's conf (seccomp filter, root plan)
+ * into p->init_conf; -1 when it exceeds what xxx-init accepts. */
+int init_conf_encode(box_pool *p, char *err, size_t errlen);
+
+/* Writes the slot's whole conf to the init's sync pipe; -1 on error. */
+int init_conf_send(const box_slot *s, int fd);
+
+/* Clones xxx-init into new namespaces (ns_flags: CLONE_NEW*) with fds as
+ * its BOXINIT_SYNC_FD...; returns its pid and sets *pidfd, or -1. */
+pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags,
+                 int *pidfd);
 
 /* Serialises what the init needs of a step (argv, envp, cwd, limits) into
  * a malloc'd blob for the sync pipe; -1 when it is too large. */
 int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t *len, char *err,
                     size_t errlen);
-
-/* Waits for a spec, builds the box, runs the program under a minimal init;
- * never returns. */
-__attribute__((noreturn)) void box_child(const child_args *a);
 
 #endif

@@ -186,7 +186,7 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     _cleanup_free_ box_pool *p = calloc(1, sizeof *p);
     if (!p)
         return box_fail(err, errlen, "out of memory");
-    p->lock_fd = p->host_netns_fd = -1;
+    p->lock_fd = p->host_netns_fd = p->init_fd = -1;
     p->max = box_limits_default();
     if (cfg) {
         box_limits m = cfg->max;
@@ -229,7 +229,8 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
 
     const char *cg_name = cfg && cfg->cgroup_name ? cfg->cgroup_name : "xxx";
     if (cg_detect(&p->cg, cg_name, err, errlen) < 0 || seccomp_build(&p->filter, err, errlen) < 0 ||
-        fs_plan_build(&p->plan, cfg ? cfg->etc : NULL, err, errlen) < 0)
+        fs_plan_build(&p->plan, cfg ? cfg->etc : NULL, err, errlen) < 0 ||
+        init_conf_encode(p, err, errlen) < 0 || (p->init_fd = init_image_open(err, errlen)) < 0)
         goto fail;
     cg_cleanup_stale(&p->cg);
 
@@ -292,6 +293,8 @@ void box_pool_close(box_pool *p)
     free(p->slots);
     free(p->filter.filter);
     free(p->plan.ops);
+    free(p->init_conf);
+    cleanup_closep(&p->init_fd);
     cleanup_closep(&p->host_netns_fd);
     if (p->lock_fd >= 0) {
         char lock[PATH_MAX + 8];

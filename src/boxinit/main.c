@@ -1,29 +1,36 @@
-/* child.c — from clone() to execve(), inside the new namespaces.
+/* xxx-init — every box's first process, from execve to the program's end
+ * (the contract with the supervisor is boxinit.h).
  *
- * This code runs in a copy of a multi-threaded server: it allocates nothing
- * and calls only plain system calls. Every error is fatal to the child (a
- * half-built box must never run user code); it is reported to the
- * supervisor as a child_msg on the status pipe.
+ * It starts in the box's fresh namespaces, as a copy of nothing: the
+ * supervisor's clone shared its memory only until the execve of this
+ * program. Every error is fatal (a half-built box must never run user
+ * code) and is reported as a boxinit_msg on BOXINIT_STATUS_FD.
  *
- * Order, as the careful tools do it: wait for the parent (cgroup, id maps),
- * private propagation, build the root on a tmpfs, mount /proc before the old
- * root goes, pivot_root and detach the old root, drop groups and uids, clear
- * every capability set, no_new_privs, setsid, close every fd above 2,
- * seccomp last. Then this process stays as the box's init (pid 1) and forks
- * the program: pid 1 ignores signals it has no handler for, which would
- * change the program's behaviour (kill -9 $$ would do nothing), and the init
- * reaps orphans. When the init exits, the kernel kills everything left in
- * the pid namespace. */
-#include "box/internal.h"
+ * Order, as the careful tools do it: wait for the parent (cgroup, id maps,
+ * then the conf), private propagation, build the root on a tmpfs, mount
+ * /proc before the old root goes, pivot_root and detach the old root; park
+ * until a step's spec comes; drop groups and uids, clear every capability
+ * set, no_new_privs, setsid, seccomp last. Then this process stays as the
+ * box's init (pid 1) and starts the program: pid 1 ignores signals it has
+ * no handler for, which would change the program's behaviour (kill -9 $$
+ * would do nothing), and the init reaps orphans. When the init exits, the
+ * kernel kills everything left in the pid namespace.
+ *
+ * Built static from libc alone, without sanitizers (it runs where no
+ * sanitizer runtime could), and kept small: plain system calls, no malloc. */
+#include "boxinit/boxinit.h"
+
+#include "box/box.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -34,63 +41,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* In the init after the spec came: 0-2 the program's stdio, BOX_CTL_FD the
- * control socket (kept only when the step asks for it), STATUS_FD ours. */
-#define STATUS_FD 4
+static int status_fd = BOXINIT_STATUS_FD;
 
-static int status_fd = -1;
+/* ---- what the supervisor sends ------------------------------------------ */
 
-/* ---- the spec, over the sync pipe --------------------------------------
- *
- * The init is cloned before the step is known (warm_box), so what it needs
- * comes as one blob: a header, then argc + envc + 1 NUL-terminated strings
- * (argv..., envp..., cwd; an empty cwd is the workdir). */
-
-#define SPEC_MAX (256 * 1024)
-#define SPEC_MAX_STRINGS 4096
-
-typedef struct spec_hdr {
-    uint32_t len; /* bytes of strings after the header */
-    uint32_t argc, envc;
-    uint32_t flags; /* BOX_SPEC_* */
-    box_limits limits;
-} spec_hdr;
-
-int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t *len, char *err,
-                    size_t errlen)
-{
-    spec_hdr h = {.limits = *l, .flags = sp->flags};
-    size_t n = 0;
-    for (const char *const *a = sp->argv; *a; a++, h.argc++)
-        n += strlen(*a) + 1;
-    for (const char *const *e = sp->envp; *e; e++, h.envc++)
-        n += strlen(*e) + 1;
-    const char *cwd = sp->cwd ? sp->cwd : "";
-    n += strlen(cwd) + 1;
-    if (n > SPEC_MAX || h.argc + h.envc > SPEC_MAX_STRINGS)
-        return box_fail(err, errlen, "argv and environment exceed %d bytes or %d entries", SPEC_MAX,
-                        SPEC_MAX_STRINGS);
-    h.len = (uint32_t)n;
-    char *b = malloc(sizeof h + n);
-    if (!b)
-        return box_fail(err, errlen, "out of memory");
-    memcpy(b, &h, sizeof h);
-    char *p = b + sizeof h;
-    for (const char *const *a = sp->argv; *a; a++)
-        p = stpcpy(p, *a) + 1;
-    for (const char *const *e = sp->envp; *e; e++)
-        p = stpcpy(p, *e) + 1;
-    stpcpy(p, cwd);
-    *blob = b;
-    *len = sizeof h + n;
-    return 0;
-}
-
-/* The init's copy: static, since the child must not allocate. */
 static spec_hdr spec;
 static char spec_strings[SPEC_MAX];
 static char *spec_argv[SPEC_MAX_STRINGS + 1], *spec_envp[SPEC_MAX_STRINGS + 1];
 static const char *spec_cwd;
+
+typedef struct conf_op {
+    plan_kind kind;
+    bool is_dir;
+    unsigned long locked;
+    const char *dst, *src;
+} conf_op;
+
+static boxinit_conf conf;
+static char conf_data[BOXINIT_CONF_MAX] __attribute__((aligned(8)));
+static conf_op conf_ops[BOXINIT_MAX_OPS];
+static struct sock_fprog filter;
+static const char *conf_root, *conf_work;
 
 static bool read_all(int fd, void *buf, size_t len)
 {
@@ -131,9 +102,52 @@ static bool spec_receive(int fd)
     return true;
 }
 
+/* The next NUL-terminated string of the conf at *p, or NULL past its end. */
+static const char *conf_string(char **p, char *end)
+{
+    char *s = *p, *nul = s < end ? memchr(s, 0, (size_t)(end - s)) : NULL;
+    if (!nul)
+        return NULL;
+    *p = nul + 1;
+    return s;
+}
+
+/* Reads and checks the conf; false when the supervisor closed the pipe or
+ * sent something else. */
+static bool conf_receive(int fd)
+{
+    if (!read_all(fd, &conf, sizeof conf))
+        return false;
+    if (conf.magic != BOXINIT_MAGIC || conf.len > BOXINIT_CONF_MAX || conf.nops > BOXINIT_MAX_OPS ||
+        conf.nfilter == 0 || conf.nfilter > BOXINIT_MAX_FILTER ||
+        !read_all(fd, conf_data, conf.len))
+        return false;
+    char *p = conf_data, *end = conf_data + conf.len;
+    size_t flen = conf.nfilter * sizeof(struct sock_filter);
+    if (flen > conf.len)
+        return false;
+    filter.len = (unsigned short)conf.nfilter;
+    filter.filter = (struct sock_filter *)p;
+    p += flen;
+    for (uint32_t i = 0; i < conf.nops; i++) {
+        boxinit_op op;
+        if ((size_t)(end - p) < sizeof op)
+            return false;
+        memcpy(&op, p, sizeof op);
+        p += sizeof op;
+        conf_ops[i] = (conf_op){.kind = (plan_kind)op.kind,
+                                .is_dir = op.is_dir != 0,
+                                .locked = (unsigned long)op.locked};
+        if (op.kind > PLAN_FILE || !(conf_ops[i].dst = conf_string(&p, end)) ||
+            !(conf_ops[i].src = conf_string(&p, end)))
+            return false;
+    }
+    return (conf_root = conf_string(&p, end)) && (conf_work = conf_string(&p, end)) && p == end;
+}
+
 __attribute__((noreturn)) static void die(const char *what)
 {
-    child_msg m = {.kind = 'E', .value = errno};
+    boxinit_msg m = {.kind = 'E', .value = errno};
     snprintf(m.what, sizeof m.what, "%s", what);
     if (write(status_fd, &m, sizeof m) < 0) {
         /* nothing left to tell anyone */
@@ -180,18 +194,17 @@ static void write_or_die(const char *path, const char *content)
     close(fd);
 }
 
-static void build_root(const child_args *a)
+static void build_root(void)
 {
-    const box_slot *s = a->slot;
-    const char *root = s->root;
+    const char *root = conf_root;
     char p[PATH_MAX + 300], q[PATH_MAX + 300];
 
     if (mount("xxx-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") <
         0)
         die("mount root tmpfs");
 
-    for (size_t i = 0; i < a->pool->plan.n; i++) {
-        const plan_op *op = &a->pool->plan.ops[i];
+    for (uint32_t i = 0; i < conf.nops; i++) {
+        const conf_op *op = &conf_ops[i];
         at(p, sizeof p, root, op->dst);
         switch (op->kind) {
         case PLAN_DIR:
@@ -228,7 +241,7 @@ static void build_root(const child_args *a)
     for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
         at(p, sizeof p, root, ws[i].dst);
         mkdir_or_die(p, 0755);
-        bind_or_die(at(q, sizeof q, s->work, ws[i].src), p, ws[i].flags, 0);
+        bind_or_die(at(q, sizeof q, conf_work, ws[i].src), p, ws[i].flags, 0);
     }
 
     /* A minimal /dev: the five harmless devices bound from the host (a user
@@ -255,7 +268,7 @@ static void build_root(const child_args *a)
             die(p);
     at(p, sizeof p, root, "dev/shm");
     mkdir_or_die(p, 0755);
-    bind_or_die(at(q, sizeof q, s->work, "shm"), p, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+    bind_or_die(at(q, sizeof q, conf_work, "shm"), p, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
     at(p, sizeof p, root, "dev");
     if (mount(NULL, p, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("remount /dev read-only");
@@ -282,17 +295,15 @@ static void build_root(const child_args *a)
         die("chdir /");
 }
 
-static void drop_privileges(const child_args *a)
+static void drop_privileges(void)
 {
     /* The bounding set first: dropping it needs CAP_SETPCAP, still held. */
-    for (int c = 0; c <= a->pool->cap_last; c++)
+    for (int c = 0; c <= conf.cap_last; c++)
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             die("drop bounding capabilities");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         die("clear ambient capabilities");
     /* The supervisor's supplementary groups (root's) must not come along. */
-    /* Raw system calls: glibc's wrappers would try to signal the server's
-     * other threads, which do not exist in this copy of the process. */
     if (syscall(SYS_setgroups, 0, NULL) < 0)
         die("setgroups");
     if (syscall(SYS_setresgid, BOX_INSIDE_UID, BOX_INSIDE_UID, BOX_INSIDE_UID) < 0)
@@ -307,7 +318,7 @@ static void drop_privileges(const child_args *a)
         die("no_new_privs");
 }
 
-static void set_limits(const box_limits *l)
+static void set_limits(const spec_hdr *l)
 {
     struct {
         int res;
@@ -362,7 +373,7 @@ static void forward_interrupt(int sig)
 
 __attribute__((noreturn)) static void run_program(void)
 {
-    close(STATUS_FD);
+    close(BOXINIT_STATUS_FD);
     extern char **environ;
     environ = spec_envp;
     execvp(spec_argv[0], spec_argv);
@@ -374,6 +385,15 @@ __attribute__((noreturn)) static void run_program(void)
         /* stderr gone: the exit status still says it */
     }
     _exit(e == ENOENT ? 127 : 126);
+}
+
+/* The program's stack from clone to execve. */
+static char program_stack[64 * 1024] __attribute__((aligned(16)));
+
+static int program_main(void *arg)
+{
+    (void)arg;
+    run_program();
 }
 
 __attribute__((noreturn)) static void init_loop(pid_t program)
@@ -389,8 +409,8 @@ __attribute__((noreturn)) static void init_loop(pid_t program)
         int st;
         pid_t pid = waitpid(-1, &st, 0);
         if (pid == program) {
-            child_msg m = {.kind = 'S', .value = st};
-            if (write(STATUS_FD, &m, sizeof m) < 0)
+            boxinit_msg m = {.kind = 'S', .value = st};
+            if (write(BOXINIT_STATUS_FD, &m, sizeof m) < 0)
                 _exit(1);
             _exit(0);
         }
@@ -399,33 +419,9 @@ __attribute__((noreturn)) static void init_loop(pid_t program)
     }
 }
 
-/* A parked init is a copy of a multi-threaded server: it holds every fd
- * the server had when it was cloned, among them the pipes of other boxes.
- * Keep only our own, or another box never sees EOF on its stdin/stdout. */
-static void close_foreign_fds(const child_args *a)
+int main(void)
 {
-    enum { NKEEP = 6 };
-    int keep[NKEEP] = {a->sync_fd, a->status_fd, a->in_fd, a->out_fd, a->err_fd, a->ctl_fd};
-    for (int i = 1; i < NKEEP; i++)
-        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-            int t = keep[j];
-            keep[j] = keep[j - 1];
-            keep[j - 1] = t;
-        }
-    unsigned from = 3;
-    for (int i = 0; i < NKEEP; i++) {
-        if ((unsigned)keep[i] > from)
-            syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
-        if ((unsigned)keep[i] + 1 > from)
-            from = (unsigned)keep[i] + 1;
-    }
-    syscall(SYS_close_range, from, ~0U, 0);
-}
-
-void box_child(const child_args *a)
-{
-    status_fd = a->status_fd;
-    close_foreign_fds(a);
+    status_fd = BOXINIT_STATUS_FD;
     die_with_parent();
     reset_signals();
     /* Before anyone can signal us: a SIGINT with no handler would kill the
@@ -435,9 +431,8 @@ void box_child(const child_args *a)
     if (sigaction(SIGINT, &sa, NULL) < 0)
         die("sigaction");
 
-    char go;
-    if (read(a->sync_fd, &go, 1) != 1)
-        _exit(125); /* the supervisor gave up on us */
+    if (!conf_receive(BOXINIT_SYNC_FD))
+        _exit(125); /* the supervisor gave up on us, or spoke nonsense */
 
     /* Become inside root (a host uid of the slot's): files we create while
      * building the root need a mapped owner. Capabilities in the new user
@@ -453,46 +448,48 @@ void box_child(const child_args *a)
         die("hostname");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         die("private propagation");
-    build_root(a);
+    build_root();
 
     /* Parked here until a step comes: everything above is off its path. */
-    if (!spec_receive(a->sync_fd))
+    if (!spec_receive(BOXINIT_SYNC_FD))
         _exit(125); /* the supervisor gave up on us, or spoke nonsense */
-    close(a->sync_fd);
+    close(BOXINIT_SYNC_FD);
 
     /* Lift every fd we keep above the numbers they go to, then place them:
      * a dup2 must never land on a source not yet placed. */
-    int src[5] = {a->in_fd, a->out_fd, a->err_fd, a->ctl_fd, a->status_fd};
+    int src[5] = {BOXINIT_IN_FD, BOXINIT_OUT_FD, BOXINIT_ERR_FD, BOXINIT_CTL_FD, BOXINIT_STATUS_FD};
     for (int i = 0; i < 5; i++)
-        if ((src[i] = fcntl(src[i], F_DUPFD, STATUS_FD + 1)) < 0)
+        if ((src[i] = fcntl(src[i], F_DUPFD, BOXINIT_SYNC_FD + BOXINIT_NFDS)) < 0)
             die("dup");
     bool ctl = spec.flags & BOX_SPEC_CTL;
     if (dup2(src[0], 0) < 0 || dup2(src[1], 1) < 0 || dup2(src[2], 2) < 0 ||
-        dup2(src[4], STATUS_FD) < 0 || (ctl && dup2(src[3], BOX_CTL_FD) < 0))
+        dup2(src[4], BOXINIT_STATUS_FD) < 0 || (ctl && dup2(src[3], BOX_CTL_FD) < 0))
         die("dup2");
-    status_fd = STATUS_FD;
+    status_fd = BOXINIT_STATUS_FD;
     if ((!ctl && close(BOX_CTL_FD) < 0 && errno != EBADF) ||
-        syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0) < 0)
+        syscall(SYS_close_range, BOXINIT_STATUS_FD + 1, ~0U, 0) < 0)
         die("close_range");
 
-    drop_privileges(a);
+    drop_privileges();
     die_with_parent();
-    set_limits(&spec.limits);
+    set_limits(&spec);
     if (setsid() < 0)
         die("setsid");
     if (chdir(spec_cwd) < 0)
         die("chdir to the working directory");
 
     /* Last: from here on even we cannot mount, unshare, ptrace... */
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &a->pool->filter) < 0)
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) < 0)
         die("seccomp");
 
-    /* fork through the raw syscall: glibc's fork() would take malloc locks
-     * that a thread of the server may have held when we were cloned. */
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+    /* As posix_spawn does: the program shares our memory, on its own stack,
+     * until its execve (we wait meanwhile), so no copy of the address space
+     * is made only to be thrown away. Not glibc's fork(): it would take
+     * malloc locks that a thread of the server may have held when we were
+     * cloned. */
+    pid_t pid = clone(program_main, program_stack + sizeof program_stack,
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
     if (pid < 0)
-        die("fork the program");
-    if (pid == 0)
-        run_program();
+        die("start the program");
     init_loop(pid);
 }

@@ -1,0 +1,209 @@
+/* launch.c — starting a box's init: xxx-init (src/boxinit) from a sealed
+ * memfd, cloned into the box's namespaces without a copy of the server.
+ *
+ * The clone shares the server's memory (CLONE_VM | CLONE_VFORK, as
+ * posix_spawn does) for the few system calls between clone and execve:
+ * placing its fds and closing the rest. The cloning thread waits meanwhile,
+ * with every signal blocked, so no handler of the server's can run in the
+ * child. What the init needs after that comes down the sync pipe: the conf
+ * (encoded here once per pool) and, per step, the spec. */
+#include "box/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* xxx-init itself, linked in by init_image.S. */
+extern const unsigned char box_init_image[], box_init_image_end[];
+
+int init_image_open(char *err, size_t errlen)
+{
+    int fd = memfd_create("xxx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return box_fail(err, errlen, "memfd_create:");
+    size_t len = (size_t)(box_init_image_end - box_init_image);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, box_init_image + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            box_fail(err, errlen, "cannot write the init image:");
+            close(fd);
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    /* Sealed: nothing can change what every box starts as. */
+    if (fchmod(fd, 0555) < 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+        box_fail(err, errlen, "cannot seal the init image:");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int init_conf_encode(box_pool *p, char *err, size_t errlen)
+{
+    size_t flen = p->filter.len * sizeof *p->filter.filter, n = flen;
+    for (size_t i = 0; i < p->plan.n; i++)
+        n += sizeof(boxinit_op) + strlen(p->plan.ops[i].dst) + strlen(p->plan.ops[i].src) + 2;
+    if (p->plan.n > BOXINIT_MAX_OPS || p->filter.len > BOXINIT_MAX_FILTER ||
+        n + 2 * sizeof p->slots[0].root > BOXINIT_CONF_MAX)
+        return box_fail(err, errlen, "the box's root plan is too large for xxx-init");
+    char *b = malloc(n);
+    if (!b)
+        return box_fail(err, errlen, "out of memory");
+    memcpy(b, p->filter.filter, flen);
+    char *q = b + flen;
+    for (size_t i = 0; i < p->plan.n; i++) {
+        const plan_op *op = &p->plan.ops[i];
+        boxinit_op o = {.kind = op->kind, .is_dir = op->is_dir, .locked = op->locked};
+        memcpy(q, &o, sizeof o);
+        q = stpcpy(stpcpy(q + sizeof o, op->dst) + 1, op->src) + 1;
+    }
+    p->init_conf = b;
+    p->init_conf_len = n;
+    return 0;
+}
+
+int init_conf_send(const box_slot *s, int fd)
+{
+    const box_pool *p = s->pool;
+    size_t root = strlen(s->root) + 1, work = strlen(s->work) + 1;
+    boxinit_conf h = {
+        .magic = BOXINIT_MAGIC,
+        .len = (uint32_t)(p->init_conf_len + root + work),
+        .cap_last = p->cap_last,
+        .nfilter = p->filter.len,
+        .nops = (uint32_t)p->plan.n,
+    };
+    struct iovec iov[] = {{&h, sizeof h},
+                          {p->init_conf, p->init_conf_len},
+                          {(void *)s->root, root},
+                          {(void *)s->work, work}};
+    size_t total = sizeof h + h.len;
+    /* Less than a pipe holds after the first write, and the init reads it
+     * at once: a short write only continues. */
+    for (size_t done = 0, i = 0; done < total;) {
+        ssize_t n = writev(fd, iov + i, (int)(sizeof iov / sizeof iov[0] - i));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+        for (; i < sizeof iov / sizeof iov[0] && (size_t)n >= iov[i].iov_len; i++)
+            n -= (ssize_t)iov[i].iov_len;
+        if (i < sizeof iov / sizeof iov[0]) {
+            iov[i].iov_base = (char *)iov[i].iov_base + n;
+            iov[i].iov_len -= (size_t)n;
+        }
+    }
+    return 0;
+}
+
+int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t *len, char *err,
+                    size_t errlen)
+{
+    spec_hdr h = {.flags = sp->flags,
+                  .cpu_ms = l->cpu_ms,
+                  .file_bytes = l->file_bytes,
+                  .open_files = l->open_files};
+    size_t n = 0;
+    for (const char *const *a = sp->argv; *a; a++, h.argc++)
+        n += strlen(*a) + 1;
+    for (const char *const *e = sp->envp; *e; e++, h.envc++)
+        n += strlen(*e) + 1;
+    const char *cwd = sp->cwd ? sp->cwd : "";
+    n += strlen(cwd) + 1;
+    if (n > SPEC_MAX || h.argc + h.envc > SPEC_MAX_STRINGS)
+        return box_fail(err, errlen, "argv and environment exceed %d bytes or %d entries", SPEC_MAX,
+                        SPEC_MAX_STRINGS);
+    h.len = (uint32_t)n;
+    char *b = malloc(sizeof h + n);
+    if (!b)
+        return box_fail(err, errlen, "out of memory");
+    memcpy(b, &h, sizeof h);
+    char *p = b + sizeof h;
+    for (const char *const *a = sp->argv; *a; a++)
+        p = stpcpy(p, *a) + 1;
+    for (const char *const *e = sp->envp; *e; e++)
+        p = stpcpy(p, *e) + 1;
+    stpcpy(p, cwd);
+    *blob = b;
+    *len = sizeof h + n;
+    return 0;
+}
+
+typedef struct launch_args {
+    int fds[BOXINIT_NFDS]; /* go to BOXINIT_SYNC_FD ... in this order */
+    int image_fd;
+    int cap_last;
+} launch_args;
+
+/* In the clone, on its own stack, in the server's memory: system calls
+ * only, writing nothing but its own stack. */
+__attribute__((no_sanitize("address"))) static int launch_child(void *arg)
+{
+    const launch_args *l = arg;
+    enum { TOP = BOXINIT_SYNC_FD + BOXINIT_NFDS }; /* first fd number we do not place */
+    int lifted[BOXINIT_NFDS + 1];
+    for (int i = 0; i <= BOXINIT_NFDS; i++) {
+        int fd = i < BOXINIT_NFDS ? l->fds[i] : l->image_fd;
+        lifted[i] = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, TOP + 1);
+        if (lifted[i] < 0)
+            syscall(SYS_exit, 127);
+    }
+    /* dup3 with no flags: the placed fds survive the execve. */
+    for (int i = 0; i < BOXINIT_NFDS; i++)
+        if (syscall(SYS_dup3, lifted[i], BOXINIT_SYNC_FD + i, 0) < 0)
+            syscall(SYS_exit, 127);
+    if (syscall(SYS_dup3, lifted[BOXINIT_NFDS], TOP, O_CLOEXEC) < 0 ||
+        syscall(SYS_close_range, TOP + 1, ~0U, 0) < 0)
+        syscall(SYS_exit, 127);
+    /* The new user namespace gave us every capability in it, but execve as
+     * a uid it does not map yet (the parent writes the maps after the
+     * clone) would drop them: carry them over as ambient capabilities.
+     * The init clears every set before the program starts. */
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct caps[2];
+    if (syscall(SYS_capget, &hdr, caps) < 0)
+        syscall(SYS_exit, 127);
+    caps[0].inheritable = caps[0].permitted;
+    caps[1].inheritable = caps[1].permitted;
+    if (syscall(SYS_capset, &hdr, caps) < 0)
+        syscall(SYS_exit, 127);
+    for (int c = 0; c <= l->cap_last; c++)
+        syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+    static const char *const argv[] = {"xxx-init", NULL}, *const envp[] = {NULL};
+    syscall(SYS_execveat, TOP, "", argv, envp, AT_EMPTY_PATH);
+    syscall(SYS_exit, 127);
+    return 127;
+}
+
+pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags, int *pidfd)
+{
+    launch_args l = {.image_fd = p->init_fd, .cap_last = p->cap_last};
+    memcpy(l.fds, fds, sizeof l.fds);
+    /* The child runs on this stack until its execve; we wait meanwhile. */
+    char stack[16384] __attribute__((aligned(16)));
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(launch_child, stack + sizeof stack,
+                      (int)(ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD), &l, pidfd);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return pid;
+}

@@ -1,0 +1,78 @@
+/* boxinit.h — the contract between the supervisor (src/box) and xxx-init,
+ * the small static program every box starts as.
+ *
+ * The supervisor clones a child into the box's new namespaces that shares
+ * its memory only until it execs xxx-init (posix_spawn's way), so no box
+ * ever holds a copy of the server's memory: not the other requests' code
+ * and output on its heap, and not the page tables whose copy would cost
+ * more CPU than the whole rest of a box. xxx-init is built static, from
+ * libc alone, and travels inside xxxd (src/box/init_image.S); the pool
+ * writes it into a sealed memfd and execs it from there.
+ *
+ * xxx-init starts with these fds and nothing else above 2:
+ *   BOXINIT_SYNC_FD    read: a boxinit_conf once the cgroup and id maps are
+ *                      set, then, whenever a step comes, a spec (spec_hdr)
+ *   BOXINIT_STATUS_FD  write: one boxinit_msg
+ *   BOXINIT_IN/OUT/ERR_FD  the program's stdio to be
+ *   BOXINIT_CTL_FD     the box's end of the control socket */
+#ifndef XXX_BOXINIT_H
+#define XXX_BOXINIT_H
+
+#include <stdint.h>
+
+enum {
+    BOXINIT_SYNC_FD = 3,
+    BOXINIT_STATUS_FD,
+    BOXINIT_IN_FD,
+    BOXINIT_OUT_FD,
+    BOXINIT_ERR_FD,
+    BOXINIT_CTL_FD,
+    BOXINIT_NFDS = 6, /* fds 3 .. 3 + BOXINIT_NFDS - 1 */
+};
+
+/* What the root is built from, in order (relative to the new root). */
+typedef enum { PLAN_DIR, PLAN_SYMLINK, PLAN_BIND_RO, PLAN_FILE } plan_kind;
+
+#define BOXINIT_MAGIC 0x78786931u /* "xxi1" */
+#define BOXINIT_CONF_MAX (256 * 1024)
+#define BOXINIT_MAX_OPS 1024
+#define BOXINIT_MAX_FILTER 4096
+
+/* The conf: this header, nfilter struct sock_filter (the seccomp program),
+ * nops times (boxinit_op, dst, NUL, src, NUL), then the slot's root and
+ * workspace paths, each NUL-terminated. */
+typedef struct boxinit_conf {
+    uint32_t magic;
+    uint32_t len; /* bytes after this header */
+    int32_t cap_last;
+    uint32_t nfilter;
+    uint32_t nops;
+    uint32_t pad;
+} boxinit_conf;
+
+typedef struct boxinit_op {
+    uint32_t kind; /* plan_kind */
+    uint32_t is_dir;
+    uint64_t locked; /* BIND: mount flags of the source a remount must keep */
+} boxinit_op;
+
+/* A step's spec: this header, then argc + envc + 1 NUL-terminated strings
+ * (argv..., envp..., cwd; an empty cwd is the working directory). */
+#define SPEC_MAX (256 * 1024)
+#define SPEC_MAX_STRINGS 4096
+
+typedef struct spec_hdr {
+    uint32_t len; /* bytes of strings after the header */
+    uint32_t argc, envc;
+    uint32_t flags; /* BOX_SPEC_* */
+    uint64_t cpu_ms, file_bytes, open_files;
+} spec_hdr;
+
+/* What xxx-init reports on BOXINIT_STATUS_FD, once. */
+typedef struct boxinit_msg {
+    char kind; /* 'S': program's wait status, 'E': set-up failed */
+    int value; /* wait status, or errno */
+    char what[120];
+} boxinit_msg;
+
+#endif
