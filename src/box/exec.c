@@ -262,9 +262,10 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         box_fail(err, errlen, "cannot enter the slot's network namespace:");
         goto out;
     }
+    bool in_cgroup;
     pid_t pid =
         init_clone(p, fds, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
-                   &w->pidfd);
+                   p->cg.version == 2 ? w->cg.dir_fd : -1, &in_cgroup, &w->pidfd);
     int clone_errno = errno;
     if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
         perror("xxx: cannot return to the host network namespace");
@@ -283,7 +284,7 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     char map[96];
     snprintf(map, sizeof map, "0 %u 1\n%d %u 1\n", (unsigned)(p->first_uid + p->nslots + s->index),
              BOX_INSIDE_UID, (unsigned)s->uid);
-    if (cg_run_attach(&w->cg, pid, err, errlen) < 0)
+    if (!in_cgroup && cg_run_attach(&w->cg, pid, err, errlen) < 0)
         goto out;
     if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
         box_fail(err, errlen, "cannot write the box's id maps:");

@@ -208,9 +208,11 @@ int init_conf_encode(box_pool *p, char *err, size_t errlen);
 int init_conf_send(const box_slot *s, int fd);
 
 /* Clones xxx-init into new namespaces (ns_flags: CLONE_NEW*) with fds as
- * its BOXINIT_SYNC_FD...; returns its pid and sets *pidfd, or -1. */
+ * its BOXINIT_SYNC_FD..., born in the cgroup v2 directory cgroup_fd when it
+ * is not -1 and the platform allows (*in_cgroup says); returns its pid and
+ * sets *pidfd, or -1. */
 pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags,
-                 int *pidfd);
+                 int cgroup_fd, bool *in_cgroup, int *pidfd);
 
 /* Serialises what the init needs of a step (argv, envp, cwd, limits) into
  * a malloc'd blob for the sync pipe; -1 when it is too large. */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -191,7 +192,37 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
     return 127;
 }
 
-pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags, int *pidfd)
+#ifdef __x86_64__
+/* clone3 with the child on its own stack, calling fn(arg) there: glibc has
+ * no wrapper, and a raw syscall() would return into a frame the child does
+ * not have. Only rax, rcx and r11 change across the syscall, so fn and arg
+ * ride in r12 and r13; the kernel starts the child with its stack pointer
+ * at the (16-byte aligned) top, as a call expects. */
+static long clone3_on_stack(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+    register long r12 __asm__("r12") = (long)fn;
+    register long r13 __asm__("r13") = (long)arg;
+    long ret;
+    __asm__ volatile("syscall\n\t"
+                     "test %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "mov %%r13, %%rdi\n\t"
+                     "call *%%r12\n\t"
+                     "mov %%eax, %%edi\n\t"
+                     "mov $60, %%eax\n\t" /* SYS_exit */
+                     "syscall\n\t"
+                     "hlt\n"
+                     "1:"
+                     : "=a"(ret)
+                     : "0"((long)SYS_clone3), "D"(ca), "S"(sizeof *ca), "r"(r12), "r"(r13)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#endif
+
+pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags,
+                 int cgroup_fd, bool *in_cgroup, int *pidfd)
 {
     launch_args l = {.image_fd = p->init_fd, .cap_last = p->cap_last};
     memcpy(l.fds, fds, sizeof l.fds);
@@ -200,8 +231,33 @@ pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long n
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = clone(launch_child, stack + sizeof stack,
-                      (int)(ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD), &l, pidfd);
+    pid_t pid = -1;
+    *in_cgroup = false;
+#ifdef __x86_64__
+    if (cgroup_fd >= 0) {
+        struct clone_args ca = {
+            .flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP,
+            .pidfd = (uint64_t)(uintptr_t)pidfd,
+            .exit_signal = SIGCHLD,
+            .stack = (uint64_t)(uintptr_t)stack,
+            .stack_size = sizeof stack,
+            .cgroup = (uint64_t)cgroup_fd,
+        };
+        long r = clone3_on_stack(&ca, launch_child, &l);
+        if (r >= 0) {
+            pid = (pid_t)r;
+            *in_cgroup = true;
+        } else {
+            errno = (int)-r;
+        }
+    }
+#endif
+    /* Without clone3 (or where we have no trampoline for it), the caller
+     * moves the init into its cgroup. */
+    if (!*in_cgroup && (cgroup_fd < 0 || errno == ENOSYS || errno == E2BIG)) {
+        pid = clone(launch_child, stack + sizeof stack,
+                    (int)(ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD), &l, pidfd);
+    }
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = e;
