@@ -264,6 +264,79 @@ def session_exec(url):
     http_json(url, "DELETE", "/api/repl/sessions/" + sid)
 
 
+def session_lines(url, language, code):
+    """A session cell that reads three lines: "zero" from the request, then
+    "first" and "second" sent live, 500 ms apart, the second only once the
+    answer to the first was seen; then stdin_close (EOF). The session's
+    state (x = 41, set before) is there during and after the cell."""
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": language})["id"]
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "x = 41"})
+    drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": code, "stdin": "zero\n"})
+    ws.send({"type": "stdin", "data": "first\n"})
+    print("sent first", flush=True)
+    until(ws, lambda m: "got first\n" in ws.stdout)
+    print("saw got first", flush=True)
+    time.sleep(0.5)
+    print("stdout before the second line", json.dumps(ws.stdout), flush=True)
+    ws.send({"type": "stdin", "data": "second\n"})
+    print("sent second", flush=True)
+    until(ws, lambda m: "got second\n" in ws.stdout)
+    ws.send({"type": "stdin_close"})
+    print("sent stdin_close", flush=True)
+    drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "a"})
+    drain(ws)
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
+def session_two_lines(url):
+    session_lines(url, "python", "for _ in range(3):\n    a = input()\n    print('got', a, flush=True)\n"
+                  "try:\n    input()\nexcept EOFError as e:\n    print('EOFError', flush=True)\n"
+                  "x + 1\n")
+
+
+def session_two_lines_ruby(url):
+    session_lines(url, "ruby", "a = nil\n3.times { a = gets; puts \"got #{a}\" }\n"
+                  "puts \"gets after close: #{gets.inspect}\"\nx + 1\n")
+
+
+def session_stdin_bytes(url):
+    # Request stdin, text and binary stdin (not UTF-8), then EOF; past the
+    # per-execution bound (1 MiB), the rest is dropped with an error.
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": "python"})["id"]
+    code = "import sys\nd = sys.stdin.buffer.read()\nprint(len(d), d)\n"
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": code, "stdin": "abc"})
+    ws.send({"type": "stdin", "data": "de"})
+    ws.send_frame(BINARY, b"\xff\x00")
+    ws.send({"type": "stdin_close"})
+    drain(ws)
+    code = "import sys\nprint('read', len(sys.stdin.buffer.read()))\n"
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": code})
+    for _ in range(5):
+        ws.send({"type": "stdin", "data": "x" * 250000})
+        time.sleep(0.1)
+    ws.send({"type": "stdin_close"})
+    drain(ws)
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
+def session_no_live_stdin(url):
+    # PHP's driver takes no live stdin: a stdin message is an error message
+    # (the cell goes on with its request's stdin).
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": "php"})["id"]
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "usleep(1500000); 6 * 7"})
+    ws.send({"type": "stdin", "data": "ignored\n"})
+    drain(ws)
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
 def hold(url):
     ws = WS(url)
     print("open", flush=True)
