@@ -124,7 +124,7 @@ static void sx_free(ws_sx *w)
 }
 
 /* Starts the stdin thread; without one the cell gets EOF after the
- * request's stdin. */
+ * request's stdin, and what the client sends finds no reader. */
 static void sx_start_stdin(ws_sx *w)
 {
     int rc = pipe2(w->wake, O_CLOEXEC) < 0
@@ -136,6 +136,8 @@ static void sx_start_stdin(ws_sx *w)
     }
     fprintf(stderr, "xxxd: session %s: no stdin thread: %s\n", w->sid, strerror(rc));
     session_exec_stdin_close(w->x);
+    close(w->stdin_fd);
+    w->stdin_fd = -1;
 }
 
 static int sx_start(void *ctx, json_t *msg, int stdin_fd, const ws_sink *sink, void **exec,

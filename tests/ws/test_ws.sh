@@ -137,10 +137,12 @@ for lang in python ruby; do
     scenario session_two_lines
     eof='EOFError'
     last="\"value\": \"'second'\""
+    interrupt='"name": "KeyboardInterrupt"'
   else
     scenario session_two_lines_ruby
     eof='gets after close: nil'
     last='"value": "\"second\\n\""'
+    interrupt='"name": "Interrupt"'
   fi
   check "$lang: a session cell reads the request's stdin, then the first line once it is sent" \
     before 'sent first' 'saw got first'
@@ -151,6 +153,9 @@ for lang in python ruby; do
   check "$lang: the cell ends ok with the session's state (x + 1)" \
     eval 'has "\"status\": \"ok\"" && has "\"value\": \"42\""'
   check "$lang: what the cell read stays in the session" has "$last"
+  check "$lang: SIGINT interrupts a cell that waits for stdin" has "$interrupt"
+  check "... and the session lives on (x is 41)" \
+    eval 'grep -F "\"type\": \"result\"" <<<"$OUT" | tail -1 | grep -qF "\"value\": \"41\""'
 done
 scenario session_stdin_bytes
 check "a session cell: request stdin, text and binary (base64) stdin, then EOF" \

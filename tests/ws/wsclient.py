@@ -264,11 +264,12 @@ def session_exec(url):
     http_json(url, "DELETE", "/api/repl/sessions/" + sid)
 
 
-def session_lines(url, language, code):
+def session_lines(url, language, code, reader):
     """A session cell that reads three lines: "zero" from the request, then
     "first" and "second" sent live, 500 ms apart, the second only once the
     answer to the first was seen; then stdin_close (EOF). The session's
-    state (x = 41, set before) is there during and after the cell."""
+    state (x = 41, set before) is there during and after the cell. Then
+    SIGINT reaches a cell (reader) that waits for stdin."""
     sid = http_json(url, "POST", "/api/repl/sessions", {"language": language})["id"]
     ws = WS(url)
     ws.send({"type": "execute", "session": sid, "code": "x = 41"})
@@ -290,18 +291,26 @@ def session_lines(url, language, code):
     ws = WS(url)
     ws.send({"type": "execute", "session": sid, "code": "a"})
     drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": reader})
+    until(ws, lambda m: "reading\n" in ws.stdout)
+    ws.send({"type": "signal", "signal": "SIGINT"})
+    drain(ws)
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": "x"})
+    drain(ws)
     http_json(url, "DELETE", "/api/repl/sessions/" + sid)
 
 
 def session_two_lines(url):
     session_lines(url, "python", "for _ in range(3):\n    a = input()\n    print('got', a, flush=True)\n"
                   "try:\n    input()\nexcept EOFError as e:\n    print('EOFError', flush=True)\n"
-                  "x + 1\n")
+                  "x + 1\n", "print('reading', flush=True)\ninput()\n")
 
 
 def session_two_lines_ruby(url):
     session_lines(url, "ruby", "a = nil\n3.times { a = gets; puts \"got #{a}\" }\n"
-                  "puts \"gets after close: #{gets.inspect}\"\nx + 1\n")
+                  "puts \"gets after close: #{gets.inspect}\"\nx + 1\n", "puts 'reading'\ngets\n")
 
 
 def session_stdin_bytes(url):
