@@ -63,7 +63,7 @@ typedef enum session_error {
     SESSION_GONE,        /* ended; why says how (410) */
     SESSION_BUSY,        /* an execution is running (409) */
     SESSION_STARTING,    /* the driver is not ready yet (409) */
-    SESSION_UNSUPPORTED, /* the language has no session driver (400) */
+    SESSION_UNSUPPORTED, /* the language has no session driver (400), or it takes no live stdin */
     SESSION_CLOSED,      /* shutting down (503) */
     SESSION_NO_STDIN,    /* the execution reads no live stdin now (ended, closed, not live) */
     SESSION_STDIN_LIMIT, /* past SESSION_STDIN_MAX for one execution */
