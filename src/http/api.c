@@ -416,10 +416,11 @@ json_t *api_languages_json(const runtime_set *rts)
             json_array_append_new(aliases, json_string(rt->aliases[k]));
         json_array_append_new(names, json_string(rt->name));
         json_array_append_new(
-            list, json_pack("{s:s, s:o, s:o, s:b, s:s, s:b}", "language", rt->name, "version",
+            list, json_pack("{s:s, s:o, s:o, s:b, s:s, s:b, s:b}", "language", rt->name, "version",
                             rt->version ? json_string(rt->version) : json_null(), "aliases",
                             aliases, "compiled", rt->compile != NULL, "source", rt->source,
-                            "sessions", rt->session != NULL));
+                            "sessions", rt->session != NULL, "session_live_stdin",
+                            rt->session && rt->session->live_stdin));
         if (rt->session)
             json_array_append_new(sessions, json_string(rt->name));
     }

@@ -150,8 +150,9 @@ int api_sse_output(api_sse *s, bytebuf *out, box_stream stream, const char *data
 int api_sse_finish(api_sse *s, bytebuf *out, json_t *result);
 
 /* Fills *h with the hook that runs session executions over the WebSocket
- * (ws_session.c): stdin comes with the request, SIGINT interrupts the cell,
- * SIGKILL ends the session. http_start sets it when cfg.sessions is set. */
+ * (ws_session.c): stdin is the request's, then live where the language's
+ * driver takes it, SIGINT interrupts the cell, SIGKILL ends the session.
+ * http_start sets it when cfg.sessions is set. */
 typedef struct ws_session_hooks ws_session_hooks;
 void http_ws_session_hooks(ws_session_hooks *h, session_mgr *m);
 

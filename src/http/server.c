@@ -850,6 +850,8 @@ static enum MHD_Result session_refusal(request *req, session_error e, const char
     case SESSION_CLOSED:
         return queue_error(req, 503, "shutting_down", "the server is shutting down");
     case SESSION_NOMEM:
+    case SESSION_NO_STDIN: /* live stdin only: not an HTTP answer */
+    case SESSION_STDIN_LIMIT:
         break;
     }
     return queue_error(req, 500, "internal", "out of memory");
@@ -910,7 +912,7 @@ static enum MHD_Result start_session_exec(request *req)
     req->started = true; /* the session's box is there: a stream may begin at once */
     session_error se =
         session_execute(srv->cfg.sessions, req->sid, x.code, x.code_len, x.stdin_data, x.stdin_len,
-                        x.timeout_ms, &obs, &req->sx, why, sizeof why);
+                        false, x.timeout_ms, &obs, &req->sx, why, sizeof why);
     api_session_exec_clear(&x);
     if (se != SESSION_OK)
         return session_refusal(req, se, why);

@@ -274,7 +274,7 @@ static int parse_version(json_t *j, runtime *rt, const char *origin, char *err, 
     return 0;
 }
 
-/* "session": {"run": [argv], "files": [{"name", "from" | "content"}]}. */
+/* "session": {"run": [argv], "files": [{"name", "from" | "content"}], "live_stdin"?}. */
 static int parse_session(json_t *j, runtime *rt, const char *origin, char *err, size_t errlen)
 {
     if (!json_is_object(j))
@@ -283,9 +283,13 @@ static int parse_session(json_t *j, runtime *rt, const char *origin, char *err, 
     json_t *val;
     json_object_foreach(j, key, val)
     {
-        if (strcmp(key, "run") != 0 && strcmp(key, "files") != 0 && strcmp(key, "comment") != 0)
+        if (strcmp(key, "run") != 0 && strcmp(key, "files") != 0 && strcmp(key, "comment") != 0 &&
+            strcmp(key, "live_stdin") != 0)
             return fail(err, errlen, "%s: unknown key \"session.%s\"", origin, key);
     }
+    json_t *live = json_object_get(j, "live_stdin");
+    if (live && !json_is_boolean(live))
+        return fail(err, errlen, "%s: \"session.live_stdin\" must be true or false", origin);
     runtime_session *ss = rt->session = calloc(1, sizeof *ss);
     if (!ss)
         return fail(err, errlen, "out of memory");
@@ -293,6 +297,7 @@ static int parse_session(json_t *j, runtime *rt, const char *origin, char *err, 
             0 ||
         check_template(ss->run, origin, "session.run", err, errlen) < 0)
         return -1;
+    ss->live_stdin = json_is_true(live);
     json_t *files = json_object_get(j, "files");
     if (!files)
         return 0;

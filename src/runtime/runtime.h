@@ -43,6 +43,7 @@ typedef struct runtime_session {
     char **run;          /* argv template of the driver */
     runtime_file *files; /* written into the workdir before it starts */
     size_t nfiles;
+    bool live_stdin; /* the driver takes stdin frames while a cell runs ("live_stdin": true) */
 } runtime_session;
 
 typedef struct runtime {

@@ -24,7 +24,16 @@
  * slot_mu guards its slot pointer and is held around every box call that
  * names the slot from another thread (so the slot cannot be released and
  * handed to someone else under a cancel). Order: m->mu, then slot_mu. The
- * box callbacks take m->mu only. An observer's obs_mu is taken alone. */
+ * box callbacks take m->mu only. An observer's obs_mu is taken alone.
+ *
+ * Live stdin. A live execution's exec frame says "stdin_live"; its stdin
+ * then goes to the driver as {"type": "stdin", "id", "data" |
+ * "data_base64"} frames and ends with {"type": "stdin_close", "id"}. They
+ * are written by whoever calls session_exec_stdin (the WebSocket's stdin
+ * thread); what comes before the manager has sent the exec frame is kept
+ * and sent right after it, so the driver always sees exec first. An
+ * execution's stdin_mu orders these writes; it is taken before m->mu and
+ * slot_mu, never under them. */
 #include "session/session.h"
 
 #include <errno.h>
@@ -38,6 +47,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "codec/codec.h"
 #include "common/bytebuf.h"
 #include "common/cleanup.h"
 #include "common/json_cleanup.h"
@@ -74,6 +84,14 @@ struct session_exec {
     box_limits limits;
     atomic_bool done;
     session_result r;
+
+    /* Live stdin, under stdin_mu (see the top). */
+    pthread_mutex_t stdin_mu;
+    bool stdin_live;      /* the driver reads this execution's stdin frames */
+    bool on_wire;         /* the exec frame is sent: stdin frames go straight out */
+    bool stdin_closed;    /* stdin_close was asked for */
+    bytebuf stdin_early;  /* bytes that came before the exec frame was sent */
+    uint64_t stdin_total; /* live bytes taken, at most SESSION_STDIN_MAX */
 };
 
 struct session {
@@ -179,6 +197,8 @@ void session_exec_unref(session_exec *x)
     free(x->r.error_name);
     free(x->r.error_message);
     free(x->r.error_traceback);
+    bytebuf_free(&x->stdin_early);
+    pthread_mutex_destroy(&x->stdin_mu);
     pthread_mutex_destroy(&x->obs_mu);
     session_unref(x->s);
     free(x);
@@ -608,7 +628,67 @@ static void *session_main(void *arg)
 
 /* ---- the manager thread ---- */
 
-/* Sends x's frame (m->mu held on entry and on return; dropped meanwhile). */
+/* Writes one line to the session's driver; m->mu not held. */
+static int ctl_send(session *s, const char *line, size_t len, char *err, size_t errlen)
+{
+    int rc = -1;
+    snprintf(err, errlen, "no box");
+    pthread_mutex_lock(&s->slot_mu);
+    if (s->slot)
+        rc = box_ctl_send(s->slot, line, len, SEND_TIMEOUT_MS, err, errlen);
+    pthread_mutex_unlock(&s->slot_mu);
+    return rc;
+}
+
+/* Steals j and returns its compact text plus '\n' (malloc'd), or NULL. */
+static char *json_line(json_t *j, size_t *len)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *line = realloc(text, n + 2);
+    if (!line) {
+        free(text);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    *len = n + 1;
+    return line;
+}
+
+/* Sends a stdin frame for x with data (text when it is UTF-8, else
+ * base64), or stdin_close when data is NULL; stdin_mu held. */
+static int send_stdin(session_exec *x, const char *data, size_t len, char *err, size_t errlen)
+{
+    json_t *j = json_pack("{s:s, s:I}", "type", data ? "stdin" : "stdin_close", "id",
+                          (json_int_t)x->r.execution_count);
+    if (j && data) {
+        const char *key = "data";
+        json_t *text = json_stringn(data, len);
+        if (!text) { /* not UTF-8, or a character cut at the chunk's end */
+            _cleanup_free_ char *b64 = codec_base64_encode(data, len, NULL);
+            key = "data_base64";
+            text = b64 ? json_string(b64) : NULL;
+        }
+        if (json_object_set_new(j, key, text) < 0) {
+            json_decref(j);
+            j = NULL;
+        }
+    }
+    size_t n;
+    _cleanup_free_ char *line = json_line(j, &n);
+    if (!line) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return ctl_send(x->s, line, n, err, errlen);
+}
+
+/* Sends x's frame (m->mu held on entry and on return; dropped meanwhile),
+ * then the live stdin that came before it. */
 static void send_frame(session_mgr *m, session *s, session_exec *x)
 {
     char *frame = x->frame;
@@ -617,13 +697,17 @@ static void send_frame(session_mgr *m, session *s, session_exec *x)
     x->sent = true;
     atomic_fetch_add(&x->refs, 1);
     pthread_mutex_unlock(&m->mu);
-    char err[256] = "no box";
-    int rc = -1;
-    pthread_mutex_lock(&s->slot_mu);
-    if (s->slot)
-        rc = box_ctl_send(s->slot, frame, len, SEND_TIMEOUT_MS, err, sizeof err);
-    pthread_mutex_unlock(&s->slot_mu);
+    char err[256];
+    pthread_mutex_lock(&x->stdin_mu);
+    int rc = ctl_send(s, frame, len, err, sizeof err);
     free(frame);
+    if (rc == 0 && x->stdin_early.len)
+        rc = send_stdin(x, x->stdin_early.data, x->stdin_early.len, err, sizeof err);
+    if (rc == 0 && x->stdin_live && x->stdin_closed)
+        rc = send_stdin(x, NULL, 0, err, sizeof err);
+    bytebuf_free(&x->stdin_early);
+    x->on_wire = true;
+    pthread_mutex_unlock(&x->stdin_mu);
     pthread_mutex_lock(&m->mu);
     /* The deadline counts from when the driver got the cell. */
     if (s->cur == x && x->deadline_ms)
@@ -1005,36 +1089,26 @@ session_error session_interrupt(session_mgr *m, const char *id, bool *interrupte
 
 /* Builds the exec line for the driver. */
 static char *exec_frame(uint64_t n, const char *code, size_t code_len, const char *stdin_data,
-                        size_t stdin_len, uint64_t timeout_ms, size_t *len)
+                        size_t stdin_len, bool live, uint64_t timeout_ms, size_t *len)
 {
-    _cleanup_json_ json_t *j =
-        json_pack("{s:s, s:I, s:s%, s:s%, s:I}", "type", "exec", "id", (json_int_t)n, "code",
-                  code ? code : "", code ? code_len : 0, "stdin", stdin_data ? stdin_data : "",
-                  stdin_data ? stdin_len : 0, "timeout_ms", (json_int_t)timeout_ms);
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    if (!text)
-        return NULL;
-    size_t n2 = strlen(text);
-    char *line = realloc(text, n2 + 2);
-    if (!line) {
-        free(text);
-        return NULL;
-    }
-    line[n2] = '\n';
-    line[n2 + 1] = '\0';
-    *len = n2 + 1;
-    return line;
+    json_t *j = json_pack("{s:s, s:I, s:s%, s:s%, s:b, s:I}", "type", "exec", "id", (json_int_t)n,
+                          "code", code ? code : "", code ? code_len : 0, "stdin",
+                          stdin_data ? stdin_data : "", stdin_data ? stdin_len : 0, "stdin_live",
+                          live, "timeout_ms", (json_int_t)timeout_ms);
+    return json_line(j, len);
 }
 
 session_error session_execute(session_mgr *m, const char *id, const char *code, size_t code_len,
-                              const char *stdin_data, size_t stdin_len, uint64_t timeout_ms,
-                              const run_observer *obs, session_exec **out, char *why, size_t whylen)
+                              const char *stdin_data, size_t stdin_len, bool live_stdin,
+                              uint64_t timeout_ms, const run_observer *obs, session_exec **out,
+                              char *why, size_t whylen)
 {
     session_exec *x = calloc(1, sizeof *x);
     if (!x)
         return SESSION_NOMEM;
     atomic_init(&x->refs, 2); /* the session's and the caller's */
     pthread_mutex_init(&x->obs_mu, NULL);
+    pthread_mutex_init(&x->stdin_mu, NULL);
     if (obs)
         x->obs = *obs;
 
@@ -1054,6 +1128,7 @@ session_error session_execute(session_mgr *m, const char *id, const char *code, 
                  (unsigned long long)s->cur->r.execution_count);
     if (e != SESSION_OK) {
         pthread_mutex_unlock(&m->mu);
+        pthread_mutex_destroy(&x->stdin_mu);
         pthread_mutex_destroy(&x->obs_mu);
         free(x);
         return e;
@@ -1065,10 +1140,12 @@ session_error session_execute(session_mgr *m, const char *id, const char *code, 
     x->cap = x->limits.output_bytes;
     uint64_t n = s->executions + 1;
     /* Built under the lock: n must match the table; the copy is one pass. */
-    x->frame =
-        exec_frame(n, code, code_len, stdin_data, stdin_len, x->limits.wall_ms, &x->frame_len);
+    x->stdin_live = live_stdin && s->rt->session->live_stdin;
+    x->frame = exec_frame(n, code, code_len, stdin_data, stdin_len, x->stdin_live,
+                          x->limits.wall_ms, &x->frame_len);
     if (!x->frame) {
         pthread_mutex_unlock(&m->mu);
+        pthread_mutex_destroy(&x->stdin_mu);
         pthread_mutex_destroy(&x->obs_mu);
         free(x);
         return SESSION_NOMEM;
@@ -1085,4 +1162,74 @@ session_error session_execute(session_mgr *m, const char *id, const char *code, 
     pthread_cond_signal(&m->wake);
     pthread_mutex_unlock(&m->mu);
     return SESSION_OK;
+}
+
+/* Whether x is its session's running execution, and the session not ending. */
+static bool exec_running(session_exec *x)
+{
+    session_mgr *m = x->s->m;
+    pthread_mutex_lock(&m->mu);
+    bool running = x->s->cur == x && !x->s->end_requested;
+    pthread_mutex_unlock(&m->mu);
+    return running;
+}
+
+/* Sends stdin (or its close, data NULL) once the exec frame is out, else
+ * keeps it for send_frame; stdin_mu held. A driver that does not take it
+ * is broken: the session ends. */
+static int stdin_out(session_exec *x, const char *data, size_t len)
+{
+    if (!x->on_wire)
+        return data && bytebuf_append(&x->stdin_early, data, len) < 0 ? -1 : 0;
+    char err[256];
+    if (send_stdin(x, data, len, err, sizeof err) == 0)
+        return 0;
+    pthread_mutex_lock(&x->s->m->mu);
+    end_locked(x->s, "internal_error", "could not send stdin to the session's driver: %s", err);
+    pthread_mutex_unlock(&x->s->m->mu);
+    return -1;
+}
+
+session_error session_exec_stdin(session_exec *x, const char *data, size_t len, char *why,
+                                 size_t whylen)
+{
+    if (!x->s->rt->session->live_stdin) {
+        snprintf(why, whylen,
+                 "the %s session driver takes no live stdin: a cell's stdin comes whole with its "
+                 "execute message",
+                 x->s->rt->name);
+        return SESSION_UNSUPPORTED;
+    }
+    session_error e = SESSION_OK;
+    pthread_mutex_lock(&x->stdin_mu);
+    if (!x->stdin_live || x->stdin_closed || !exec_running(x)) {
+        snprintf(why, whylen, "execution %llu reads no more stdin",
+                 (unsigned long long)x->r.execution_count);
+        e = SESSION_NO_STDIN;
+    } else {
+        size_t room = SESSION_STDIN_MAX - x->stdin_total, n = len < room ? len : room;
+        x->stdin_total += n;
+        if (n && stdin_out(x, data, n) < 0) {
+            snprintf(why, whylen, "the session's driver could not take stdin");
+            e = SESSION_NO_STDIN;
+        } else if (n < len) {
+            snprintf(why, whylen,
+                     "an execution takes at most %u bytes of live stdin; %zu bytes were dropped",
+                     SESSION_STDIN_MAX, len - n);
+            e = SESSION_STDIN_LIMIT;
+        }
+    }
+    pthread_mutex_unlock(&x->stdin_mu);
+    return e;
+}
+
+void session_exec_stdin_close(session_exec *x)
+{
+    pthread_mutex_lock(&x->stdin_mu);
+    if (x->stdin_live && !x->stdin_closed) {
+        x->stdin_closed = true; /* before the exec frame: send_frame sends it after */
+        if (exec_running(x))
+            stdin_out(x, NULL, 0);
+    }
+    pthread_mutex_unlock(&x->stdin_mu);
 }

@@ -10,7 +10,11 @@
  * SIGINT (box_interrupt: KeyboardInterrupt in Python), and if it does not
  * answer within a grace period the session is killed (status "timeout").
  * One execution at a time: a second one while one runs is refused
- * (SESSION_BUSY, HTTP 409). A session that ended (its limits, idle timeout,
+ * (SESSION_BUSY, HTTP 409). An execution with live stdin (the WebSocket's,
+ * in a language whose driver says "live_stdin") gets its request's stdin
+ * first, then what session_exec_stdin sends while it runs, until
+ * session_exec_stdin_close or its end; otherwise its stdin is the request's,
+ * then EOF. A session that ended (its limits, idle timeout,
  * maximum lifetime, deletion, the driver exiting) stays known for a while
  * as a tombstone with its reason, so later calls can answer 410.
  *
@@ -39,6 +43,9 @@
 /* Ended sessions remembered for 410 answers. */
 #define SESSION_TOMBSTONES 1024
 #define SESSION_TOMBSTONE_MS (30 * 60 * 1000ull)
+/* Live stdin one execution may take in all (the driver holds what its cell
+ * has not read yet). */
+#define SESSION_STDIN_MAX (1u << 20)
 
 typedef struct session_config {
     unsigned max_sessions;  /* live sessions at once; 0: SESSION_DEFAULT_MAX */
@@ -56,8 +63,10 @@ typedef enum session_error {
     SESSION_GONE,        /* ended; why says how (410) */
     SESSION_BUSY,        /* an execution is running (409) */
     SESSION_STARTING,    /* the driver is not ready yet (409) */
-    SESSION_UNSUPPORTED, /* the language has no session driver (400) */
+    SESSION_UNSUPPORTED, /* the language has no session driver (400), or it takes no live stdin */
     SESSION_CLOSED,      /* shutting down (503) */
+    SESSION_NO_STDIN,    /* the execution reads no live stdin now (ended, closed, not live) */
+    SESSION_STDIN_LIMIT, /* past SESSION_STDIN_MAX for one execution */
     SESSION_NOMEM,
 } session_error;
 
@@ -153,14 +162,29 @@ session_error session_delete(session_mgr *m, const char *id, char *why, size_t w
 session_error session_interrupt(session_mgr *m, const char *id, bool *interrupted, char *why,
                                 size_t whylen);
 
-/* Starts one execution of code (stdin fed to it, then EOF) with a time
- * limit of timeout_ms (0: the session's default; capped by the pool's
- * wall maximum). obs gets the output as it comes and on_done at the end
+/* Starts one execution of code with a time limit of timeout_ms (0: the
+ * session's default; capped by the pool's wall maximum). Its stdin is
+ * stdin_data, then EOF; with live_stdin, in a language whose driver takes
+ * it, stdin_data and then what session_exec_stdin sends (else live_stdin is
+ * ignored). obs gets the output as it comes and on_done at the end
  * (on_start is not called). On refusal why says why. *out holds a reference. */
 session_error session_execute(session_mgr *m, const char *id, const char *code, size_t code_len,
-                              const char *stdin_data, size_t stdin_len, uint64_t timeout_ms,
-                              const run_observer *obs, session_exec **out, char *why,
-                              size_t whylen);
+                              const char *stdin_data, size_t stdin_len, bool live_stdin,
+                              uint64_t timeout_ms, const run_observer *obs, session_exec **out,
+                              char *why, size_t whylen);
+
+/* Feeds len bytes to a live-stdin execution's stdin while it runs; may wait
+ * (SEND_TIMEOUT_MS at most) for the driver, so not on an HTTP thread.
+ * SESSION_OK, or with why: SESSION_UNSUPPORTED (the language's driver takes
+ * no live stdin), SESSION_NO_STDIN (the execution ended, its stdin was
+ * closed, or it is not live: the bytes are dropped), SESSION_STDIN_LIMIT
+ * (what went past SESSION_STDIN_MAX was dropped; the rest was taken). */
+session_error session_exec_stdin(session_exec *x, const char *data, size_t len, char *why,
+                                 size_t whylen);
+
+/* Ends a live-stdin execution's stdin (EOF once its cell read what came
+ * before); nothing when it is not live, ended or closed already. */
+void session_exec_stdin_close(session_exec *x);
 
 /* Stops calling the execution's observer; returns after a callback in progress. */
 void session_exec_detach(session_exec *x);

@@ -260,6 +260,17 @@ static void sink_output(void *conn, box_stream stream, const char *data, size_t 
     on_output(conn, stream, data, len);
 }
 
+static void sink_warn(void *conn, const char *code, const char *message)
+{
+    ws_conn *c = conn;
+    pthread_mutex_lock(&c->mu);
+    if (!c->done) { /* nothing after the result */
+        warnf_locked(c, code, "%s", message);
+        poke(c);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 static void sink_done(void *conn, json_t *result)
 {
     ws_conn *c = conn;
@@ -330,7 +341,7 @@ static void start_session_locked(ws_conn *c, json_t *msg)
         failf_locked(c, 503, "unavailable", "no pipe for stdin: %s", strerror(errno));
         return;
     }
-    static const ws_sink proto = {sink_stage, sink_output, sink_done, NULL};
+    static const ws_sink proto = {sink_stage, sink_output, sink_done, sink_warn, NULL};
     ws_sink sink = proto;
     sink.conn = c;
     api_error e = {0};

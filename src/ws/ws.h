@@ -52,17 +52,20 @@ typedef struct ws_config {
 typedef struct ws_hub ws_hub;
 
 /* Progress of a session execution, reported by ws_session_hooks.start's
- * execution on any thread, one call at a time; none after hooks.end returns. */
+ * execution on any thread; none after hooks.end returns. */
 typedef struct ws_sink {
     void (*stage)(void *conn, const char *stage);
     void (*output)(void *conn, box_stream stream, const char *data, size_t len);
     void (*done)(void *conn, json_t *result); /* the execution's answer (borrowed) */
+    /* An "error" message that ends nothing (e.g. stdin the cell cannot take). */
+    void (*warn)(void *conn, const char *code, const char *message);
     void *conn;
 } ws_sink;
 
 /* The hook for session executions, set by whoever serves sessions. start:
  * begins msg's code (msg is the first message, "session" in it) with stdin
- * fed live from stdin_fd (ownership moves, also on failure); 0 with *exec,
+ * fed live from stdin_fd (ownership moves, also on failure; its EOF is the
+ * client's stdin_close); 0 with *exec,
  * or -1 with *e (its status picks the close code). signal: SIGINT or
  * SIGKILL to the execution, from any thread, also from inside a sink
  * callback (a client that reads too slowly). end: no sink call after it

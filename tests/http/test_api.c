@@ -334,6 +334,7 @@ static void languages_and_errors_have_the_documented_shape(void **state)
     assert_string_equal(json_string_value(json_object_get(py, "language")), "python");
     assert_string_equal(json_string_value(json_object_get(py, "version")), "3.11.2");
     assert_true(json_is_false(json_object_get(py, "compiled")));
+    assert_true(json_is_boolean(json_object_get(py, "session_live_stdin")));
     assert_int_equal(json_array_size(json_object_get(py, "aliases")), 2);
     json_decref(l);
     api_error e = {.status = 404, .code = "not_found"};

@@ -43,6 +43,7 @@ static void a_session_names_argv_and_files(void **state)
     assert_string_equal(rt->session->files[0].from, "drivers/toy.t");
     assert_null(rt->session->files[0].content); /* read by runtime_load_session_files */
     assert_string_equal(rt->session->files[1].content, "abc");
+    assert_false(rt->session->live_stdin);
     runtime_free(rt);
 
     assert_int_equal(parse(BASE "}", &rt, err, sizeof err), 0);
@@ -61,6 +62,7 @@ static void bad_sessions_are_refused(void **state)
         {"{\"run\": []}", "must not be empty"},
         {"{\"run\": [\"/x\", \"{nope}\"]}", "unknown placeholder"},
         {"{\"run\": [\"/x\"], \"extra\": 1}", "session.extra"},
+        {"{\"run\": [\"/x\"], \"live_stdin\": 1}", "true or false"},
         {"{\"run\": [\"/x\"], \"files\": {}}", "must be an array"},
         {"{\"run\": [\"/x\"], \"files\": [{\"name\": \"../d\", \"content\": \"\"}]}", "relative"},
         {"{\"run\": [\"/x\"], \"files\": [{\"name\": \"d\", \"from\": \"/etc/shadow\"}]}",
@@ -141,6 +143,8 @@ static void shipped_session_languages_load_their_drivers(void **state)
         assert_true(rt->session->files[0].len > 100);
         /* The driver speaks on fd 3, named in its text. */
         assert_non_null(strstr(rt->session->files[0].content, "3"));
+        /* Live stdin for session cells: the threaded drivers only. */
+        assert_int_equal(rt->session->live_stdin, i == 0 || i == 2);
     }
     assert_null(runtime_find(s, "bash")->session);
     runtime_set_free(s);

@@ -85,6 +85,9 @@ check "session_languages are node, php, python, ruby" eq "$(jfield '.session_lan
 check "each runtime says whether it has sessions" eq \
   "$(jfield '[.runtimes[] | "\(.language)=\(.sessions)"] | join(" ")')" \
   "bash=false node=true php=true python=true ruby=true"
+check "... and whether its session cells take live stdin over the WebSocket" eq \
+  "$(jfield '[.runtimes[] | "\(.language)=\(.session_live_stdin)"] | join(" ")')" \
+  "bash=false node=false php=false python=true ruby=true"
 
 echo "== state persists; errors and interrupts leave it intact"
 # Per language: set, define, import, write a file; then an exception, a

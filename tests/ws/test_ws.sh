@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$XXXD" --port 0 --state-dir /run/xxx-wstest --cgroup-name xxx-wstest --first-uid $FIRST_UID \
-  --languages python,c --max-ws-connections 2 --max-body 262144 \
+  --languages python,c,ruby,php --max-ws-connections 2 --max-body 262144 \
   >"$TMP/out" 2>"$TMP/err" &
 SRV_PID=$!
 for _ in $(seq 1 600); do
@@ -128,6 +128,44 @@ check "session executions over WebSocket share the session's state" has '"value"
 check "... their output streams" has 'stdout "21\n"'
 check "SIGINT interrupts a session's cell" has '"name": "KeyboardInterrupt"'
 check "... and the session lives on" has '"value": "20"'
+
+echo "== live stdin for session cells"
+# As for two_lines: "second" is sent only once the answer to "first" was
+# seen, 500 ms later, so "got first" before "sent second" proves it live.
+for lang in python ruby; do
+  if [ $lang = python ]; then
+    scenario session_two_lines
+    eof='EOFError'
+    last="\"value\": \"'second'\""
+    interrupt='"name": "KeyboardInterrupt"'
+  else
+    scenario session_two_lines_ruby
+    eof='gets after close: nil'
+    last='"value": "\"second\\n\""'
+    interrupt='"name": "Interrupt"'
+  fi
+  check "$lang: a session cell reads the request's stdin, then the first line once it is sent" \
+    before 'sent first' 'saw got first'
+  check "$lang: ... before the second line is sent, and only those" \
+    has 'stdout before the second line "got zero\ngot first\n"'
+  check "$lang: ... and the second line after it is sent" before 'sent second' 'got second'
+  check "$lang: stdin_close is EOF ($eof)" eval 'before "sent stdin_close" "$eof" && has "$eof"'
+  check "$lang: the cell ends ok with the session's state (x + 1)" \
+    eval 'has "\"status\": \"ok\"" && has "\"value\": \"42\""'
+  check "$lang: what the cell read stays in the session" has "$last"
+  check "$lang: SIGINT interrupts a cell that waits for stdin" has "$interrupt"
+  check "... and the session lives on (x is 41)" \
+    eval 'grep -F "\"type\": \"result\"" <<<"$OUT" | tail -1 | grep -qF "\"value\": \"41\""'
+done
+scenario session_stdin_bytes
+check "a session cell: request stdin, text and binary (base64) stdin, then EOF" \
+  has $'stdout "7 b\'abcde\\\\xff\\\\x00\'\\n"'
+check "live stdin past 1 MiB per execution is dropped, with an error" \
+  eval 'has "\"code\": \"stdin_limit\"" && has "stdout \"read 1048576\\n\""'
+scenario session_no_live_stdin
+check "stdin for a session whose driver takes none (php): stdin_unsupported" \
+  eval 'has "\"code\": \"stdin_unsupported\"" && before "stdin_unsupported" "\"type\": \"result\""'
+check "... and the cell still ends ok" has '"value": "42"'
 
 code=$(curl -s -o "$TMP/body" -w '%{http_code}' "$URL/api/repl/connect")
 check "a plain GET: 400 invalid_handshake" eval '[ "$code" = 400 ] && grep -q invalid_handshake "$TMP/body"'

@@ -130,15 +130,10 @@ def until(ws, pred):
             return m
 
 
-def two_lines(url):
-    # The program answers each line as it gets it. The client sends the
-    # second line only after it has seen the answer to the first, 500 ms
-    # later: the order of the printed facts proves each line was live.
-    code = ("a = input()\nprint('got', a, flush=True)\n"
-            "b = input()\nprint('got', b, flush=True)\n")
-    ws = WS(url)
-    ws.send({"type": "execute", "language": "python", "code": code})
-    until(ws, lambda m: isinstance(m, dict) and m.get("stage") == "run")
+def two_lines_live(ws):
+    """Sends the line "first", then "second" only after the answer to the first
+    ("got first") was seen, 500 ms later: the order of the printed facts
+    proves each line was live."""
     ws.send({"type": "stdin", "data": "first\n"})
     print("sent first", flush=True)
     until(ws, lambda m: "got first\n" in ws.stdout)
@@ -147,17 +142,34 @@ def two_lines(url):
     print("stdout before the second line", json.dumps(ws.stdout), flush=True)
     ws.send({"type": "stdin", "data": "second\n"})
     print("sent second", flush=True)
+
+
+def two_lines(url):
+    # The program answers each line as it gets it.
+    code = ("a = input()\nprint('got', a, flush=True)\n"
+            "b = input()\nprint('got', b, flush=True)\n")
+    ws = WS(url)
+    ws.send({"type": "execute", "language": "python", "code": code})
+    until(ws, lambda m: isinstance(m, dict) and m.get("stage") == "run")
+    two_lines_live(ws)
     drain(ws)
 
 
-def stdin_close(url):
+def stdin_bytes(url, target):
+    """A python program or cell (target: the execute fields that say which)
+    reads all of stdin: the request's "abc", then text, then a binary frame
+    (not UTF-8), then EOF."""
     code = "import sys\nd = sys.stdin.buffer.read()\nprint(len(d), d)\n"
     ws = WS(url)
-    ws.send({"type": "execute", "language": "python", "code": code, "stdin": "abc"})
+    ws.send(dict(target, type="execute", code=code, stdin="abc"))
     ws.send({"type": "stdin", "data": "de"})
     ws.send_frame(BINARY, b"\xff\x00")
     ws.send({"type": "stdin_close"})
     drain(ws)
+
+
+def stdin_close(url):
+    stdin_bytes(url, {"language": "python"})
 
 
 def kill(url):
@@ -241,25 +253,89 @@ def http_json(url, method, path, body=None):
         return json.loads(resp.read() or b"{}")
 
 
+def cell(url, sid, code, **more):
+    """Runs code in session sid over a WebSocket of its own; prints what came."""
+    ws = WS(url)
+    ws.send(dict(more, type="execute", session=sid, code=code))
+    drain(ws)
+
+
+def interrupted_cell(url, sid, code, marker):
+    """Runs code in session sid, sends SIGINT once marker was printed."""
+    ws = WS(url)
+    ws.send({"type": "execute", "session": sid, "code": code})
+    until(ws, lambda m: marker in ws.stdout)
+    ws.send({"type": "signal", "signal": "SIGINT"})
+    drain(ws)
+
+
 def session_exec(url):
     # A session made over HTTP; two executions over two WebSockets share its
     # state; the second prints (streamed) and answers a value; a third loops
     # and is interrupted with SIGINT, and the session still answers.
     sid = http_json(url, "POST", "/api/repl/sessions", {"language": "python"})["id"]
+    cell(url, sid, "x = 20")
+    cell(url, sid, "print(x + 1)\nx * 2", stdin="")
+    interrupted_cell(url, sid, "print('spinning', flush=True)\nwhile True: pass", "spinning\n")
+    cell(url, sid, "x")
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
+def session_lines(url, language, code, reader):
+    """A session cell that reads three lines: "zero" from the request, then
+    "first" and "second" sent live, 500 ms apart, the second only once the
+    answer to the first was seen; then stdin_close (EOF). The session's
+    state (x = 41, set before) is there during and after the cell. Then
+    SIGINT reaches a cell (reader) that waits for stdin."""
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": language})["id"]
+    cell(url, sid, "x = 41")
     ws = WS(url)
-    ws.send({"type": "execute", "session": sid, "code": "x = 20"})
+    ws.send({"type": "execute", "session": sid, "code": code, "stdin": "zero\n"})
+    two_lines_live(ws)
+    until(ws, lambda m: "got second\n" in ws.stdout)
+    ws.send({"type": "stdin_close"})
+    print("sent stdin_close", flush=True)
     drain(ws)
+    cell(url, sid, "a")
+    interrupted_cell(url, sid, reader, "reading\n")
+    cell(url, sid, "x")
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
+def session_two_lines(url):
+    session_lines(url, "python", "for _ in range(3):\n    a = input()\n    print('got', a, flush=True)\n"
+                  "try:\n    input()\nexcept EOFError as e:\n    print('EOFError', flush=True)\n"
+                  "x + 1\n", "print('reading', flush=True)\ninput()\n")
+
+
+def session_two_lines_ruby(url):
+    session_lines(url, "ruby", "a = nil\n3.times { a = gets; puts \"got #{a}\" }\n"
+                  "puts \"gets after close: #{gets.inspect}\"\nx + 1\n", "puts 'reading'\ngets\n")
+
+
+def session_stdin_bytes(url):
+    # Request stdin, text and binary stdin (not UTF-8), then EOF; past the
+    # per-execution bound (1 MiB), the rest is dropped with an error.
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": "python"})["id"]
+    stdin_bytes(url, {"session": sid})
+    code = "import sys\nprint('read', len(sys.stdin.buffer.read()))\n"
     ws = WS(url)
-    ws.send({"type": "execute", "session": sid, "code": "print(x + 1)\nx * 2", "stdin": ""})
+    ws.send({"type": "execute", "session": sid, "code": code})
+    for _ in range(5):
+        ws.send({"type": "stdin", "data": "x" * 250000})
+        time.sleep(0.1)
+    ws.send({"type": "stdin_close"})
     drain(ws)
+    http_json(url, "DELETE", "/api/repl/sessions/" + sid)
+
+
+def session_no_live_stdin(url):
+    # PHP's driver takes no live stdin: a stdin message is an error message
+    # (the cell goes on with its request's stdin).
+    sid = http_json(url, "POST", "/api/repl/sessions", {"language": "php"})["id"]
     ws = WS(url)
-    ws.send({"type": "execute", "session": sid,
-             "code": "print('spinning', flush=True)\nwhile True: pass"})
-    until(ws, lambda m: "spinning\n" in ws.stdout)
-    ws.send({"type": "signal", "signal": "SIGINT"})
-    drain(ws)
-    ws = WS(url)
-    ws.send({"type": "execute", "session": sid, "code": "x"})
+    ws.send({"type": "execute", "session": sid, "code": "usleep(1500000); 6 * 7"})
+    ws.send({"type": "stdin", "data": "ignored\n"})
     drain(ws)
     http_json(url, "DELETE", "/api/repl/sessions/" + sid)
 
