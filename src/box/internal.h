@@ -159,6 +159,7 @@ struct box_slot {
     bool warming;     /* the warmer is making s->warm (pool mutex) */
     bool warm_ready;  /* s->warm holds a parked init (pool mutex) */
     bool warm_failed; /* the warmer failed here; retried after the next release */
+    bool dirty;       /* released, its workspace not yet wiped (the warmer does it) */
     /* The running step, for box_interrupt and box_ctl_send (step_mu). */
     pthread_mutex_t step_mu;
     pthread_mutex_t ctl_write_mu; /* one box_ctl_send at a time */

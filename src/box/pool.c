@@ -7,8 +7,9 @@
  * directory, run cgroups with processes in them); and makes each slot's
  * directories, cgroup parents and network namespace. box_acquire mounts a
  * fresh tmpfs workspace; box_exec (exec.c) clones a box into it;
- * box_release detaches the tmpfs, which frees every file of the run at once
- * without the host ever walking a directory the box wrote. */
+ * box_release hands the slot to the warmer thread, which detaches the
+ * tmpfs (every file of the run goes at once, without the host ever walking
+ * a directory the box wrote), mounts the next one and parks a new init. */
 #include "box/internal.h"
 
 #include "common/cleanup.h"
@@ -133,12 +134,42 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
 }
 
 /* The warmer: parks a ready init in every free slot that lacks one. */
+/* Wipes a released slot's workspace (the files of the run go in one detach)
+ * and mounts the next lease's, then returns the slot to the free list. */
+static void slot_reset(box_slot *s)
+{
+    box_pool *p = s->pool;
+    fs_workspace_umount(s->work, &s->work_fd);
+    char err[256];
+    s->work_bytes = p->max.tmpfs_bytes;
+    if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, sizeof err) < 0)
+        fprintf(stderr, "xxx: slot %u: %s\n", s->index, err);
+    pthread_mutex_lock(&p->mu);
+    s->busy = false;
+    s->warm_failed = false;
+    p->free++;
+    pthread_cond_broadcast(&p->cv);
+    pthread_cond_signal(&p->warm_cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void *warmer_main(void *arg)
 {
     box_pool *p = arg;
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
+        /* Released slots first: a wiped slot is a free one. */
         box_slot *s = NULL;
+        for (unsigned i = 0; i < p->nslots && !s; i++)
+            if (p->slots[i].dirty)
+                s = &p->slots[i];
+        if (s) {
+            s->dirty = false;
+            pthread_mutex_unlock(&p->mu);
+            slot_reset(s);
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
         for (unsigned i = 0; i < p->nslots && !s; i++) {
             box_slot *c = &p->slots[i];
             if (!c->busy && !c->warm_ready && !c->warm_failed && c->work_fd >= 0)
@@ -392,20 +423,18 @@ void box_release(box_slot *s)
     pthread_mutex_unlock(&p->mu);
     if (discard)
         warm_discard(&s->warm);
-    /* box_exec leaves no process behind; the workspace goes in one detach,
-     * and the next lease's is mounted now, off its request path. */
-    fs_workspace_umount(s->work, &s->work_fd);
-    char err[256];
-    s->work_bytes = p->max.tmpfs_bytes;
-    if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, sizeof err) < 0)
-        fprintf(stderr, "xxx: slot %u: %s\n", s->index, err);
+    /* box_exec leaves no process behind. The warmer wipes the workspace: the
+     * detach waits for an RCU grace period, idle time the caller would
+     * otherwise spend instead of taking its next run. */
     pthread_mutex_lock(&p->mu);
-    s->busy = false;
-    s->warm_failed = false;
-    p->free++;
-    pthread_cond_broadcast(&p->cv);
-    pthread_cond_signal(&p->warm_cv);
+    if (p->warmer_running && !p->stopping) {
+        s->dirty = true;
+        pthread_cond_signal(&p->warm_cv);
+        pthread_mutex_unlock(&p->mu);
+        return;
+    }
     pthread_mutex_unlock(&p->mu);
+    slot_reset(s);
 }
 
 /* Opens (creating when asked) each directory of path's parent beneath the
