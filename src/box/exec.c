@@ -287,11 +287,13 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     if (!in_cgroup && cg_run_attach(&w->cg, pid, err, errlen) < 0)
         goto out;
     if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
-        box_fail(err, errlen, "cannot write the box's id maps:");
+        char why[200];
+        box_fail(why, sizeof why, "cannot write the box's id maps:");
+        init_failure(status[0], err, errlen, why);
         goto out;
     }
     if (init_conf_send(s, sync[1]) < 0) {
-        box_fail(err, errlen, "cannot start the box's init:");
+        init_failure(status[0], err, errlen, "cannot start the box's init");
         goto out;
     }
     w->sync_w = steal_fd(&sync[1]);
@@ -342,11 +344,8 @@ static int launch(step *st, warm_box *w, char *err, size_t errlen)
             continue;
         if (n <= 0) {
             /* The init died while parked: its status pipe says why. */
-            boxinit_msg m;
-            if (read(st->status_r, &m, sizeof m) == (ssize_t)sizeof m && m.kind == 'E')
-                return box_fail(err, errlen, "box setup failed at %.120s: %s", m.what,
-                                strerrordesc_np(m.value));
-            return box_fail(err, errlen, "cannot start the box:");
+            return init_failure(st->status_r, err, errlen,
+                                "cannot start the box: its init is gone");
         }
         off += (size_t)n;
     }

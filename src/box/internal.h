@@ -205,6 +205,10 @@ int init_image_open(char *err, size_t errlen);
  * into p->init_conf; -1 when it exceeds what xxx-init accepts. */
 int init_conf_encode(box_pool *p, char *err, size_t errlen);
 
+/* Formats why an init failed from its status pipe (what it said there, if
+ * it said anything yet) or else otherwise; returns -1. */
+int init_failure(int status_r, char *err, size_t errlen, const char *otherwise);
+
 /* Writes the slot's whole conf to the init's sync pipe; -1 on error. */
 int init_conf_send(const box_slot *s, int fd);
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -24,14 +25,22 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#define XXX_MFD_EXEC 0x0010u /* MFD_EXEC, missing from older headers */
+
 /* xxx-init itself, linked in by init_image.S. */
 extern const unsigned char box_init_image[], box_init_image_end[];
 
 int init_image_open(char *err, size_t errlen)
 {
-    int fd = memfd_create("xxx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    /* MFD_EXEC (Linux 6.3): where vm.memfd_noexec=1 a memfd is otherwise
+     * made non-executable; older kernels do not know the flag. */
+    int fd = memfd_create("xxx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | XXX_MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create("xxx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0)
-        return box_fail(err, errlen, "memfd_create:");
+        return box_fail(err, errlen,
+                        "cannot create the executable memfd for xxx-init (vm.memfd_noexec=2 "
+                        "forbids it):");
     size_t len = (size_t)(box_init_image_end - box_init_image);
     for (size_t off = 0; off < len;) {
         ssize_t n = write(fd, box_init_image + off, len - off);
@@ -76,6 +85,19 @@ int init_conf_encode(box_pool *p, char *err, size_t errlen)
     p->init_conf = b;
     p->init_conf_len = n;
     return 0;
+}
+
+int init_failure(int status_r, char *err, size_t errlen, const char *otherwise)
+{
+    struct pollfd pfd = {.fd = status_r, .events = POLLIN};
+    boxinit_msg m;
+    if (poll(&pfd, 1, 0) == 1 && read(status_r, &m, sizeof m) == (ssize_t)sizeof m &&
+        m.kind == 'E') {
+        m.what[sizeof m.what - 1] = 0;
+        return box_fail(err, errlen, "box setup failed at %s: %s", m.what,
+                        strerrordesc_np(m.value));
+    }
+    return box_fail(err, errlen, "%s", otherwise);
 }
 
 int init_conf_send(const box_slot *s, int fd)
@@ -188,6 +210,11 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
         syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
     static const char *const argv[] = {"xxx-init", NULL}, *const envp[] = {NULL};
     syscall(SYS_execveat, TOP, "", argv, envp, AT_EMPTY_PATH);
+    /* Said on the status pipe, as the init says its own failures. */
+    boxinit_msg m = {.kind = 'E', .value = errno};
+    static const char what[] = "exec xxx-init from its memfd";
+    memcpy(m.what, what, sizeof what);
+    syscall(SYS_write, BOXINIT_STATUS_FD, &m, sizeof m);
     syscall(SYS_exit, 127);
     return 127;
 }

@@ -589,6 +589,12 @@ int box_check_host(char *buf, size_t len)
         close(pfd);
     ok &= pidfd;
     SAY("clone3 + pidfd:   %s\n", pidfd ? "yes" : "NO (Linux 5.3 or later is needed)");
+    char ierr[200];
+    int ifd = init_image_open(ierr, sizeof ierr);
+    ok &= ifd >= 0;
+    SAY("xxx-init memfd:   %s\n", ifd >= 0 ? "yes" : ierr);
+    if (ifd >= 0)
+        close(ifd);
     errno = 0;
     bool openat2 = syscall(SYS_openat2, -1, "", NULL, 0) >= 0 || errno != ENOSYS;
     SAY("openat2:          %s\n", openat2 ? "yes" : "no (falls back to O_NOFOLLOW walks)");
