@@ -882,6 +882,48 @@ static void only_fds_0_1_2_are_open(void **state)
     bt_release(ctx, s);
 }
 
+/* The box's pid 1 is xxx-init, exec'd from its memfd: not a copy of the
+ * supervisor, whose heap holds other requests' code and output. A copy
+ * would have the supervisor's whole address space (its libraries, its
+ * threads' stacks and arenas). */
+static unsigned long vm_size_kb(const char *status)
+{
+    const char *v = strstr(status, "VmSize:");
+    return v ? strtoul(v + 7, NULL, 10) : 0;
+}
+
+static void the_init_is_no_copy_of_the_supervisor(void **state)
+{
+    bt_ctx *ctx = *state;
+    char self[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ssize_t n = read(fd, self, sizeof self - 1);
+    close(fd);
+    assert_true(n > 0);
+    self[n] = '\0';
+    unsigned long ours = vm_size_kb(self);
+
+    box_slot *s = bt_acquire(ctx);
+    box_result res;
+    bt_run(
+        s,
+        (const char *const[]){"/bin/sh", "-c",
+                              "sed -n 's/^Name:[[:space:]]*/name=/p; "
+                              "s/^VmSize:[[:space:]]*\\([0-9]*\\).*/vmsize=\\1/p' /proc/1/status",
+                              NULL},
+        bt_limits(10000), &res);
+    bt_assert_status(&res, BOX_OK);
+    bt_assert_line(&res, "name", "memfd:xxx-init");
+    char v[32];
+    assert_non_null(bt_value_n(&res, "vmsize", 0, v, sizeof v));
+    unsigned long init = strtoul(v, NULL, 10);
+    if (!(init > 0 && init * 8 < ours))
+        fail_msg("the init's address space is %lu kB, the supervisor's %lu kB", init, ours);
+    box_result_free(&res);
+    bt_release(ctx, s);
+}
+
 /* ---- 23. capabilities, no_new_privs, seccomp, setuid ------------------------------- */
 
 static void no_capabilities_no_new_privs_seccomp_and_setuid_gains_nothing(void **state)
@@ -1294,6 +1336,7 @@ int main(void)
         bt_test(planted_links_fifo_and_devices_never_touch_host_files),
         bt_test(root_and_usr_cannot_be_made_writable),
         bt_test(only_fds_0_1_2_are_open),
+        bt_test(the_init_is_no_copy_of_the_supervisor),
         bt_test(no_capabilities_no_new_privs_seccomp_and_setuid_gains_nothing),
         bt_test(second_run_in_the_same_slot_sees_nothing_of_the_first),
         bt_test(raising_hard_limits_mknod_and_sethostname_are_refused),
