@@ -196,12 +196,15 @@ static void write_or_die(const char *path, const char *content)
 
 static void build_root(void)
 {
-    const char *root = conf_root;
     char p[PATH_MAX + 300], q[PATH_MAX + 300];
 
-    if (mount("xxx-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=0755") <
-        0)
+    if (mount("xxx-root", conf_root, "tmpfs", MS_NOSUID | MS_NODEV,
+              "size=1m,nr_inodes=4096,mode=0755") < 0)
         die("mount root tmpfs");
+    /* From inside the new root, every path below is a short walk. */
+    if (chdir(conf_root) < 0)
+        die("chdir new root");
+    const char *root = ".";
 
     for (uint32_t i = 0; i < conf.nops; i++) {
         const conf_op *op = &conf_ops[i];
@@ -283,8 +286,6 @@ static void build_root(void)
     if (mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         die("remount / read-only");
 
-    if (chdir(root) < 0)
-        die("chdir new root");
     /* pivot_root(".", ".") stacks the old root under the new one; detaching
      * it leaves nothing of the host reachable (minijail, bubblewrap). */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
