@@ -1,7 +1,9 @@
 /* run.c — queue, workers and steps of a run (see run.h).
  *
  * Theory of operation. run_submit puts a run on a FIFO (refusing when it
- * holds `capacity` runs) and on the active list. Each worker pops the
+ * holds `capacity` runs beyond those the idle workers are about to take:
+ * a burst on an idle server is not refused while a worker still wakes up)
+ * and on the active list. Each worker pops the
  * oldest run, takes a box slot, executes the steps and finishes the run:
  * state DONE, observer's on_done, off the active list, engine's reference
  * dropped. A "reaper" thread does the two things no worker can: it finishes
@@ -837,9 +839,11 @@ run_submit_error run_submit(run_engine *e, run_request *req, const run_observer 
     if (!r)
         return RUN_SUBMIT_NOMEM;
     pthread_mutex_lock(&e->mu);
-    run_submit_error why = e->closed                ? RUN_SUBMIT_CLOSED
-                           : e->qlen >= e->capacity ? RUN_SUBMIT_QUEUE_FULL
-                                                    : RUN_SUBMIT_OK;
+    /* The first runs queued are the free workers' even before they wake. */
+    size_t free_workers = e->nworkers > e->nrunning ? e->nworkers - e->nrunning : 0;
+    run_submit_error why = e->closed                               ? RUN_SUBMIT_CLOSED
+                           : e->qlen >= e->capacity + free_workers ? RUN_SUBMIT_QUEUE_FULL
+                                                                   : RUN_SUBMIT_OK;
     if (why == RUN_SUBMIT_OK) {
         r->req = *req;
         memset(req, 0, sizeof *req);

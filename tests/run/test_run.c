@@ -227,6 +227,41 @@ static void a_full_queue_refuses_and_cancel_frees_it(void **state)
     assert_int_equal(run_engine_stop(e), 0);
 }
 
+/* Runs submitted back to back to an idle engine: the first is the idle
+ * worker's even before it wakes up, so the queue place is still free for
+ * the second; only the third is refused. */
+static void an_idle_worker_does_not_count_against_the_queue(void **state)
+{
+    (void)state;
+    run_engine *e = start(1); /* one slot, one waiting place */
+    size_t queued, running, capacity, workers;
+    run_counts(e, &queued, &running, &capacity, &workers);
+    assert_int_equal(workers, 1);
+    for (int waited = 0; running + queued > 0; waited += 10) {
+        assert_true(waited < 5000);
+        usleep(10000);
+        run_counts(e, &queued, &running, &capacity, &workers);
+    }
+    run_request a = program("python", "import time\ntime.sleep(20)\n");
+    run_request b = program("python", "print('queued')\n");
+    run_request c = program("python", "print('refused')\n");
+    run *ra, *rb, *rc = NULL;
+    assert_int_equal(run_submit(e, &a, NULL, &ra), RUN_SUBMIT_OK);
+    assert_int_equal(run_submit(e, &b, NULL, &rb), RUN_SUBMIT_OK);
+    assert_int_equal(run_submit(e, &c, NULL, &rc), RUN_SUBMIT_QUEUE_FULL);
+    assert_null(rc);
+    run_request_clear(&c);
+    wait_state(ra, RUN_RUNNING, 5000);
+    assert_int_equal(run_get_state(rb), RUN_QUEUED);
+    run_cancel(rb);
+    run_cancel(ra);
+    wait_state(rb, RUN_DONE, 5000);
+    wait_state(ra, RUN_DONE, 5000);
+    run_unref(ra);
+    run_unref(rb);
+    assert_int_equal(run_engine_stop(e), 0);
+}
+
 static void drain_lets_short_runs_finish_and_cancels_the_rest(void **state)
 {
     (void)state;
@@ -338,6 +373,7 @@ int main(void)
         cmocka_unit_test(output_reaches_the_observer_in_order_and_is_kept),
         cmocka_unit_test(a_compile_error_stops_before_the_run_step),
         cmocka_unit_test(a_full_queue_refuses_and_cancel_frees_it),
+        cmocka_unit_test(an_idle_worker_does_not_count_against_the_queue),
         cmocka_unit_test(drain_lets_short_runs_finish_and_cancels_the_rest),
         cmocka_unit_test(self_tests_keep_only_working_runtimes),
         cmocka_unit_test(limits_layer_defaults_runtime_request_and_cap),
