@@ -37,10 +37,12 @@ int init_image_open(char *err, size_t errlen)
     int fd = memfd_create("xxx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | XXX_MFD_EXEC);
     if (fd < 0 && errno == EINVAL)
         fd = memfd_create("xxx-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0)
+    if (fd < 0 && errno == EACCES)
         return box_fail(err, errlen,
-                        "cannot create the executable memfd for xxx-init (vm.memfd_noexec=2 "
-                        "forbids it):");
+                        "cannot create an executable memfd for xxx-init "
+                        "(vm.memfd_noexec=2 forbids them):");
+    if (fd < 0)
+        return box_fail(err, errlen, "cannot create the memfd for xxx-init:");
     size_t len = (size_t)(box_init_image_end - box_init_image);
     for (size_t off = 0; off < len;) {
         ssize_t n = write(fd, box_init_image + off, len - off);
