@@ -601,6 +601,22 @@ static void conn_free(ws_conn *c)
     free(c);
 }
 
+/* Takes c off the hub's list of connections and wakes whoever waits for
+ * them to go (ws_hub_free). */
+static void hub_remove(ws_hub *h, ws_conn *c)
+{
+    pthread_mutex_lock(&h->mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    h->n--;
+    pthread_cond_broadcast(&h->gone);
+    pthread_mutex_unlock(&h->mu);
+}
+
 static void *conn_main(void *arg)
 {
     ws_conn *c = arg;
@@ -682,16 +698,7 @@ static void *conn_main(void *arg)
     pthread_mutex_unlock(&c->mu);
     run_unref(r);
     MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-    pthread_mutex_lock(&h->mu);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    h->n--;
-    pthread_cond_broadcast(&h->gone);
-    pthread_mutex_unlock(&h->mu);
+    hub_remove(h, c);
     conn_free(c);
     return NULL;
 }
@@ -763,16 +770,7 @@ static void upgraded(void *cls, struct MHD_Connection *connection, void *con_cls
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
-        pthread_mutex_lock(&h->mu);
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            h->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-        h->n--;
-        pthread_cond_broadcast(&h->gone);
-        pthread_mutex_unlock(&h->mu);
+        hub_remove(h, c);
         conn_free(c);
         MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     }
