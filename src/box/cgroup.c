@@ -3,9 +3,14 @@
  * empty cgroup2 at /sys/fs/cgroup/unified).
  *
  * Layout, in each hierarchy used: <mount>/<name>/slot-<i>/run. The slot
- * directories live as long as the pool; "run" is made for each step and
- * removed after it, so every step starts with fresh counters (peak memory,
- * OOM kills, CPU time) and nothing of an earlier step is charged to it. */
+ * directories live as long as the pool. "run" serves the slot's steps one
+ * after another: every step starts its counters from zero (CPU time as a
+ * difference, OOM kills as a difference, the peak reset by a write: v1's
+ * max_usage_in_bytes, v2's memory.peak on Linux 6.12+) and writes its own
+ * limits. It is kept only when it is empty after a step; where the peak
+ * cannot be reset (v2 before 6.12), or a process would not die, it is
+ * removed and the next step makes a fresh one. Keeping it saves a mkdir and
+ * an rmdir per hierarchy per step, each under the kernel's cgroup mutex. */
 #include "box/internal.h"
 
 #include "common/cleanup.h"
@@ -46,27 +51,6 @@ static int read_file(const char *dir, const char *file, char *buf, size_t len)
         return -1;
     buf[n] = 0;
     return 0;
-}
-
-/* Returns the value after "key " in a "key value" file, or 0. */
-static uint64_t read_keyed(const char *dir, const char *file, const char *key)
-{
-    char buf[4096];
-    if (read_file(dir, file, buf, sizeof buf) < 0)
-        return 0;
-    size_t kl = strlen(key);
-    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-        if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
-            return strtoull(line + kl + 1, NULL, 10);
-    return 0;
-}
-
-static uint64_t read_u64(const char *dir, const char *file)
-{
-    char buf[64];
-    if (read_file(dir, file, buf, sizeof buf) < 0)
-        return 0;
-    return strtoull(buf, NULL, 10);
 }
 
 static bool has_file(const char *dir, const char *file)
@@ -271,28 +255,76 @@ void cg_cleanup_stale(const cg_host *h)
     }
 }
 
+static int write_at(int dfd, const char *file, const char *val)
+{
+    _cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(val);
+    return write(fd, val, n) == (ssize_t)n ? 0 : -1;
+}
+
+static int read_at(int dfd, const char *file, char *buf, size_t len)
+{
+    _cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
+static uint64_t keyed_at(int dfd, const char *file, const char *key)
+{
+    char buf[4096];
+    if (read_at(dfd, file, buf, sizeof buf) < 0)
+        return 0;
+    size_t kl = strlen(key);
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, key, kl) == 0 && line[kl] == ' ')
+            return strtoull(line + kl + 1, NULL, 10);
+    return 0;
+}
+
+/* The hierarchy whose cgroup.procs lists every task of the run. */
+static int procs_hier(const cg_host *h)
+{
+    return h->version == 2 ? 0 : CG_MEMORY;
+}
+
 int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->host = h;
-    r->cpu_fd = r->dir_fd = -1;
+    r->cpu_fd = r->peak_fd = -1;
+    for (int c = 0; c < CG_NCTL; c++)
+        r->dfd[c] = -1;
     FOR_EACH_HIER(h, c)
     {
         slot_dir(h, c, slot, "run", r->dir[c], PATH_MAX);
         if (mkdir(r->dir[c], 0755) < 0 && errno != EEXIST)
             return box_fail(err, errlen, "cannot create cgroup %s:", r->dir[c]);
+        r->dfd[c] = open(r->dir[c], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (r->dfd[c] < 0)
+            return box_fail(err, errlen, "cannot open cgroup %s:", r->dir[c]);
     }
-    char path[PATH_MAX + 16];
     if (h->version == 2) {
-        snprintf(path, sizeof path, "%s/cpu.stat", r->dir[0]);
-        r->dir_fd = open(r->dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r->oom_before = read_keyed(r->dir[0], "memory.events", "oom_kill");
+        r->cpu_fd = openat(r->dfd[0], "cpu.stat", O_RDONLY | O_CLOEXEC);
+        /* A write resets the peak seen through this fd (Linux 6.12+); where
+         * it cannot, only a fresh cgroup starts from zero. */
+        r->peak_fd = openat(r->dfd[0], "memory.peak", O_RDWR | O_CLOEXEC);
+        if (r->peak_fd >= 0 && write(r->peak_fd, "0", 1) != 1) {
+            close(r->peak_fd);
+            r->peak_fd = -1;
+        }
+        r->reusable = r->peak_fd >= 0;
     } else {
-        snprintf(path, sizeof path, "%s/cpuacct.usage", r->dir[CG_CPU]);
-        r->oom_before = read_keyed(r->dir[CG_MEMORY], "memory.oom_control", "oom_kill");
+        if (r->dfd[CG_CPU] >= 0)
+            r->cpu_fd = openat(r->dfd[CG_CPU], "cpuacct.usage", O_RDONLY | O_CLOEXEC);
+        r->reusable = true; /* memory.max_usage_in_bytes takes a reset */
     }
-    if (h->version == 2 || r->dir[CG_CPU][0])
-        r->cpu_fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->cpu_fd < 0)
         return box_fail(err, errlen, "cannot open the CPU usage counter of the run cgroup:");
     return 0;
@@ -300,36 +332,49 @@ int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t 
 
 int cg_run_set_limits(cg_run *r, const box_limits *l, char *err, size_t errlen)
 {
-    char mem[32], pids[32];
+    char mem[24], pids[24], key[sizeof r->limits];
     snprintf(mem, sizeof mem, "%" PRIu64, l->memory_bytes);
     snprintf(pids, sizeof pids, "%" PRIu64, l->processes);
+    snprintf(key, sizeof key, "%s %s", mem, pids);
+    if (strcmp(key, r->limits) == 0)
+        return 0; /* a kept cgroup that already has them */
+    r->limits[0] = 0;
     if (r->host->version == 2) {
-        const char *d = r->dir[0];
-        if (write_file(d, "memory.max", mem) < 0)
-            return box_fail(err, errlen, "cannot set %s/memory.max:", d);
-        if (has_file(d, "memory.swap.max") && write_file(d, "memory.swap.max", "0") < 0)
-            return box_fail(err, errlen, "cannot set %s/memory.swap.max:", d);
-        if (write_file(d, "pids.max", pids) < 0)
-            return box_fail(err, errlen, "cannot set %s/pids.max:", d);
+        int d = r->dfd[0];
+        if (write_at(d, "memory.max", mem) < 0)
+            return box_fail(err, errlen, "cannot set %s/memory.max:", r->dir[0]);
+        if (write_at(d, "memory.swap.max", "0") < 0 && errno != ENOENT)
+            return box_fail(err, errlen, "cannot set %s/memory.swap.max:", r->dir[0]);
+        if (write_at(d, "pids.max", pids) < 0)
+            return box_fail(err, errlen, "cannot set %s/pids.max:", r->dir[0]);
+        snprintf(r->limits, sizeof r->limits, "%s", key);
         return 0;
     }
-    const char *m = r->dir[CG_MEMORY];
+    int m = r->dfd[CG_MEMORY];
     /* v1 wants memsw >= limit at every moment: lower memsw last when
-     * shrinking, raise it first when growing; trying both orders does it. */
-    bool ok = write_file(m, "memory.limit_in_bytes", mem) == 0;
-    if (r->host->memsw) {
-        bool sw = write_file(m, "memory.memsw.limit_in_bytes", mem) == 0;
-        if (!ok)
-            ok = write_file(m, "memory.limit_in_bytes", mem) == 0;
-        if (!sw)
-            sw = write_file(m, "memory.memsw.limit_in_bytes", mem) == 0;
-        ok &= sw;
+     * shrinking, raise it first when growing; trying both orders does it.
+     * A kept cgroup may still hold page cache above a lower limit: emptied
+     * once, then tried again. */
+    bool ok = false;
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        if (attempt)
+            write_at(m, "memory.force_empty", "0");
+        ok = write_at(m, "memory.limit_in_bytes", mem) == 0;
+        if (r->host->memsw) {
+            bool sw = write_at(m, "memory.memsw.limit_in_bytes", mem) == 0;
+            if (!ok)
+                ok = write_at(m, "memory.limit_in_bytes", mem) == 0;
+            if (!sw)
+                sw = write_at(m, "memory.memsw.limit_in_bytes", mem) == 0;
+            ok &= sw;
+        }
     }
     if (!ok)
-        return box_fail(err, errlen, "cannot set the memory limit of %s:", m);
-    write_file(m, "memory.swappiness", "0");
-    if (write_file(r->dir[CG_PIDS], "pids.max", pids) < 0)
+        return box_fail(err, errlen, "cannot set the memory limit of %s:", r->dir[CG_MEMORY]);
+    write_at(m, "memory.swappiness", "0");
+    if (write_at(r->dfd[CG_PIDS], "pids.max", pids) < 0)
         return box_fail(err, errlen, "cannot set %s/pids.max:", r->dir[CG_PIDS]);
+    snprintf(r->limits, sizeof r->limits, "%s", key);
     return 0;
 }
 
@@ -337,12 +382,18 @@ void cg_run_start(cg_run *r)
 {
     r->cpu_base = 0;
     r->cpu_base = cg_run_cpu_ns(r);
-    if (r->host->version == 1) {
-        /* Writing resets the high-water mark to the current usage. */
-        write_file(r->dir[CG_MEMORY], "memory.max_usage_in_bytes", "0");
-        if (r->host->memsw)
-            write_file(r->dir[CG_MEMORY], "memory.memsw.max_usage_in_bytes", "0");
+    if (r->host->version == 2) {
+        r->oom_before = keyed_at(r->dfd[0], "memory.events", "oom_kill");
+        if (r->peak_fd >= 0 && write(r->peak_fd, "0", 1) != 1) {
+            /* then the peak counts from the cgroup's creation */
+        }
+        return;
     }
+    r->oom_before = keyed_at(r->dfd[CG_MEMORY], "memory.oom_control", "oom_kill");
+    /* Writing resets the high-water mark to the current usage. */
+    write_at(r->dfd[CG_MEMORY], "memory.max_usage_in_bytes", "0");
+    if (r->host->memsw)
+        write_at(r->dfd[CG_MEMORY], "memory.memsw.max_usage_in_bytes", "0");
 }
 
 int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
@@ -351,7 +402,7 @@ int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
     snprintf(val, sizeof val, "%d", (int)pid);
     FOR_EACH_HIER(r->host, c)
     {
-        if (write_file(r->dir[c], "cgroup.procs", val) < 0)
+        if (write_at(r->dfd[c], "cgroup.procs", val) < 0)
             return box_fail(err, errlen, "cannot move pid %d into %s:", (int)pid, r->dir[c]);
     }
     return 0;
@@ -377,13 +428,23 @@ uint64_t cg_run_cpu_ns(cg_run *r)
 void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills)
 {
     uint64_t oom;
+    char buf[64];
     if (r->host->version == 2) {
-        *peak = read_u64(r->dir[0], "memory.peak");
-        oom = read_keyed(r->dir[0], "memory.events", "oom_kill");
+        ssize_t n = r->peak_fd >= 0 ? pread(r->peak_fd, buf, sizeof buf - 1, 0) : -1;
+        if (n > 0)
+            buf[n] = 0;
+        else if (read_at(r->dfd[0], "memory.peak", buf, sizeof buf) < 0)
+            buf[0] = 0;
+        *peak = strtoull(buf, NULL, 10);
+        oom = keyed_at(r->dfd[0], "memory.events", "oom_kill");
     } else {
-        *peak = read_u64(r->dir[CG_MEMORY], r->host->memsw ? "memory.memsw.max_usage_in_bytes"
-                                                           : "memory.max_usage_in_bytes");
-        oom = read_keyed(r->dir[CG_MEMORY], "memory.oom_control", "oom_kill");
+        if (read_at(r->dfd[CG_MEMORY],
+                    r->host->memsw ? "memory.memsw.max_usage_in_bytes"
+                                   : "memory.max_usage_in_bytes",
+                    buf, sizeof buf) < 0)
+            buf[0] = 0;
+        *peak = strtoull(buf, NULL, 10);
+        oom = keyed_at(r->dfd[CG_MEMORY], "memory.oom_control", "oom_kill");
     }
     *oom_kills = oom > r->oom_before ? oom - r->oom_before : 0;
 }
@@ -397,6 +458,18 @@ int cg_run_kill(cg_run *r)
     return kill_dir(h, r->dir[CG_MEMORY], r->dir[CG_FREEZER][0] ? r->dir[CG_FREEZER] : NULL);
 }
 
+int cg_run_recycle(cg_run *r)
+{
+    if (!r->host || !r->reusable)
+        return -1;
+    char buf[64];
+    if (read_at(r->dfd[procs_hier(r->host)], "cgroup.procs", buf, sizeof buf) < 0)
+        return -1;
+    if (buf[0] && cg_run_kill(r) < 0)
+        return -1; /* something would not die: a fresh cgroup for the next step */
+    return 0;
+}
+
 void cg_run_destroy(cg_run *r)
 {
     if (!r->host)
@@ -408,8 +481,12 @@ void cg_run_destroy(cg_run *r)
             rmdir_retry(r->dir[c]);
     }
     cleanup_closep(&r->cpu_fd);
-    cleanup_closep(&r->dir_fd);
-    r->cpu_fd = r->dir_fd = -1;
+    cleanup_closep(&r->peak_fd);
+    for (int c = 0; c < CG_NCTL; c++) {
+        cleanup_closep(&r->dfd[c]);
+        r->dfd[c] = -1;
+    }
+    r->cpu_fd = r->peak_fd = -1;
     r->host = NULL;
 }
 

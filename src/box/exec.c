@@ -219,7 +219,18 @@ static void reap(int pidfd)
     waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
 }
 
-void warm_discard(warm_box *w)
+void slot_cg_keep(box_slot *s, cg_run *cg)
+{
+    if (!s->cg_kept && cg_run_recycle(cg) == 0) {
+        s->cg = *cg;
+        s->cg_kept = true;
+        cg->host = NULL;
+        return;
+    }
+    cg_run_destroy(cg);
+}
+
+void warm_discard(box_slot *s, warm_box *w)
 {
     if (w->pidfd >= 0)
         reap(w->pidfd);
@@ -230,7 +241,7 @@ void warm_discard(warm_box *w)
     close_fd(&w->err_r);
     close_fd(&w->status_r);
     close_fd(&w->ctl);
-    cg_run_destroy(&w->cg);
+    slot_cg_keep(s, &w->cg);
 }
 
 /* Clones the box's init into the slot's network namespace and a fresh run
@@ -240,7 +251,10 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     box_pool *p = s->pool;
     *w = (warm_box){
         .pidfd = -1, .sync_w = -1, .in_w = -1, .out_r = -1, .err_r = -1, .status_r = -1, .ctl = -1};
-    if (cg_run_create(&p->cg, s->index, &w->cg, err, errlen) < 0) {
+    if (s->cg_kept) {
+        w->cg = s->cg;
+        s->cg_kept = false;
+    } else if (cg_run_create(&p->cg, s->index, &w->cg, err, errlen) < 0) {
         cg_run_destroy(&w->cg);
         return -1;
     }
@@ -264,7 +278,7 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     bool in_cgroup;
     pid_t pid =
         init_clone(p, fds, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
-                   p->cg.version == 2 ? w->cg.dir_fd : -1, &in_cgroup, &w->pidfd);
+                   p->cg.version == 2 ? w->cg.dfd[0] : -1, &in_cgroup, &w->pidfd);
     int clone_errno = errno;
     if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
         perror("xxx: cannot return to the host network namespace");
@@ -312,7 +326,7 @@ out:
         close_fd(&ctl[i]);
     }
     if (rc < 0)
-        warm_discard(w);
+        warm_discard(s, w);
     return rc;
 }
 
@@ -573,7 +587,7 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
         cg_run_memory(&st.cg, &res->memory_bytes, &oom);
         classify(&st, oom);
     }
-    cg_run_destroy(&st.cg);
+    slot_cg_keep(s, &st.cg);
     close_fd(&st.pidfd);
     close_fd(&st.in_w);
     close_fd(&st.out_r);

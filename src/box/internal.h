@@ -31,8 +31,11 @@ typedef struct cg_host {
 typedef struct cg_run {
     const cg_host *host;
     char dir[CG_NCTL][PATH_MAX]; /* the run's directory in each hierarchy in use */
+    int dfd[CG_NCTL];            /* the same, open (v2: [0], also for CLONE_INTO_CGROUP) */
     int cpu_fd;                  /* cpuacct.usage (ns) or cpu.stat (usage_usec) */
-    int dir_fd;                  /* v2: directory, for CLONE_INTO_CGROUP */
+    int peak_fd;                 /* v2: memory.peak, reset through this fd (Linux 6.12+) */
+    bool reusable;               /* its counters can be reset: kept for the slot's next step */
+    char limits[48];             /* the limits last written ("" none) */
     uint64_t oom_before;
     uint64_t cpu_base; /* ns used before the step started (the init's set-up) */
 } cg_run;
@@ -69,6 +72,10 @@ void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills);
 
 /* Kills every process in the run's cgroup and waits until it is empty. */
 int cg_run_kill(cg_run *r);
+
+/* After a step: 0 when the run's cgroup is empty and can serve the slot's
+ * next step (cg_run_start resets its counters), -1 when it must be destroyed. */
+int cg_run_recycle(cg_run *r);
 
 /* Kills what is left, then removes the run's cgroup; closes fds. */
 void cg_run_destroy(cg_run *r);
@@ -145,8 +152,11 @@ typedef struct warm_box {
 /* Clones a parked init for the slot; -1 on error. */
 int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen);
 
-/* Kills a parked init and frees what it holds. */
-void warm_discard(warm_box *w);
+/* Kills a parked init and frees what it holds (its cgroup goes back to the slot). */
+void warm_discard(box_slot *s, warm_box *w);
+
+/* Keeps a step's run cgroup for the slot's next step, or destroys it. */
+void slot_cg_keep(box_slot *s, cg_run *cg);
 
 struct box_slot {
     box_pool *pool;
@@ -165,6 +175,8 @@ struct box_slot {
     pthread_mutex_t ctl_write_mu; /* one box_ctl_send at a time */
     int step_pidfd, step_ctl;
     warm_box warm;
+    cg_run cg;           /* a run cgroup kept from the last step, if cg_kept */
+    bool cg_kept;        /* (saves its mkdir and rmdir: both take the cgroup mutex) */
     uint64_t work_bytes; /* size the workspace is mounted with */
     int work_fd;         /* the workspace's root (always mounted) */
     char dir[256];

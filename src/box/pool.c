@@ -88,8 +88,11 @@ static int read_int_file(const char *path, long *out)
 static void slot_close(box_slot *s)
 {
     if (s->warm_ready)
-        warm_discard(&s->warm);
+        warm_discard(s, &s->warm);
     s->warm_ready = false;
+    if (s->cg_kept)
+        cg_run_destroy(&s->cg);
+    s->cg_kept = false;
     if (s->work_fd >= 0)
         fs_workspace_umount(s->work, &s->work_fd);
     cleanup_closep(&s->netns_fd);
@@ -422,7 +425,7 @@ void box_release(box_slot *s)
     s->warm_ready = false;
     pthread_mutex_unlock(&p->mu);
     if (discard)
-        warm_discard(&s->warm);
+        warm_discard(s, &s->warm);
     /* box_exec leaves no process behind. The warmer wipes the workspace: the
      * detach waits for an RCU grace period, idle time the caller would
      * otherwise spend instead of taking its next run. */

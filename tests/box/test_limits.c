@@ -56,6 +56,41 @@ static void peak_memory_of_a_200_mib_allocation_is_about_200_mib(void **state)
     bt_release(ctx, s);
 }
 
+/* A slot's run cgroup serves its steps one after another: each step's
+ * counters start from zero, and each step gets its own limits. */
+static void each_step_in_a_slot_counts_from_zero_with_its_own_limits(void **state)
+{
+    bt_ctx *ctx = *state;
+    box_slot *s = bt_acquire(ctx);
+    bt_put_prog(ctx, s, "memhog");
+    static const struct {
+        const char *mib;
+        uint64_t limit_mib;
+        box_status want;
+        uint64_t peak_min_mib, peak_max_mib;
+    } steps[] = {
+        {"200", 512, BOX_OK, 190, 260}, {"200", 64, BOX_MEMORY_LIMIT, 0, 80},
+        {"10", 512, BOX_OK, 5, 60},     {"100", 128, BOX_OK, 90, 127},
+        {"10", 512, BOX_OK, 5, 60},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        box_limits lim = bt_limits(30000);
+        lim.memory_bytes = steps[i].limit_mib * MIB;
+        box_result res;
+        bt_run(s, (const char *const[]){BT_PROG("memhog"), steps[i].mib, NULL}, lim, &res);
+        bt_assert_status(&res, steps[i].want);
+        uint64_t mib = res.memory_bytes / MIB;
+        if (mib < steps[i].peak_min_mib || mib > steps[i].peak_max_mib || res.cpu_ms > 5000) {
+            bt_dump(&res);
+            fail_msg("step %zu (%s MiB under %llu MiB): peak %llu MiB, cpu %llu ms", i,
+                     steps[i].mib, (unsigned long long)steps[i].limit_mib, (unsigned long long)mib,
+                     (unsigned long long)res.cpu_ms);
+        }
+        box_result_free(&res);
+    }
+    bt_release(ctx, s);
+}
+
 /* ---- the output cap ----------------------------------------------------------- */
 
 static void output_of_both_streams_is_cut_exactly_at_the_cap(void **state)
@@ -405,6 +440,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         bt_test(cpu_time_matches_what_a_cpu_bound_program_counted),
         bt_test(peak_memory_of_a_200_mib_allocation_is_about_200_mib),
+        bt_test(each_step_in_a_slot_counts_from_zero_with_its_own_limits),
         bt_test(output_of_both_streams_is_cut_exactly_at_the_cap),
         bt_test(stdout_flood_is_cut_exactly_at_the_cap),
         bt_test(stdin_bytes_are_delivered_intact),
