@@ -244,6 +244,85 @@ void warm_discard(box_slot *s, warm_box *w)
     slot_cg_keep(s, &w->cg);
 }
 
+/* Inside root maps to a second host uid of the slot's own: the kernel
+ * refuses to create files (EOVERFLOW) for an unmapped fsuid, and the
+ * template builds the root as inside root. */
+static int write_id_maps(const box_slot *s, pid_t pid, int status_r, char *err, size_t errlen)
+{
+    const box_pool *p = s->pool;
+    char map[96];
+    snprintf(map, sizeof map, "0 %u 1\n%d %u 1\n", (unsigned)(p->first_uid + p->nslots + s->index),
+             BOX_INSIDE_UID, (unsigned)s->uid);
+    if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
+        char why[200];
+        box_fail(why, sizeof why, "cannot write the box's id maps:");
+        return init_failure(status_r, err, errlen, why);
+    }
+    return 0;
+}
+
+int slot_template_build(box_slot *s, char *err, size_t errlen)
+{
+    box_pool *p = s->pool;
+    int sync[2] = {-1, -1}, status[2] = {-1, -1}, pidfd = -1, rc = -1;
+    _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+        box_fail(err, errlen, "pipe:");
+        goto out;
+    }
+    int fds[BOXINIT_NFDS] = {sync[0], status[1], null, null, null, null};
+    bool in_cgroup;
+    pid_t pid = init_clone(p, fds, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID, -1, &in_cgroup,
+                           &pidfd, -1, -1);
+    if (pid < 0) {
+        box_fail(err, errlen, "clone:");
+        goto out;
+    }
+    close_fd(&sync[0]);
+    close_fd(&status[1]);
+    if (write_id_maps(s, pid, status[0], err, errlen) < 0)
+        goto out;
+    if (init_conf_send(s, sync[1], BOXINIT_TEMPLATE) < 0) {
+        init_failure(status[0], err, errlen, "cannot start the slot's template");
+        goto out;
+    }
+    /* 'R' once the root stands, or why not. */
+    boxinit_msg m = {0};
+    struct pollfd pfd = {status[0], POLLIN, 0};
+    if (poll(&pfd, 1, 30000) != 1 || read(status[0], &m, sizeof m) != (ssize_t)sizeof m ||
+        m.kind != 'R') {
+        if (m.kind == 'E') {
+            m.what[sizeof m.what - 1] = 0;
+            box_fail(err, errlen, "box setup failed at %s: %s", m.what, strerrordesc_np(m.value));
+        } else {
+            box_fail(err, errlen, "the slot's template did not build its root");
+        }
+        goto out;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    s->tmpl_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->tmpl_fd < 0) {
+        box_fail(err, errlen, "cannot open %s:", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    /* EOF lets the template's process go; its mount namespace stays ours. */
+    close_fd(&sync[0]);
+    close_fd(&sync[1]);
+    close_fd(&status[0]);
+    close_fd(&status[1]);
+    if (pidfd >= 0) {
+        if (rc < 0)
+            syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        siginfo_t si;
+        waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
+        close(pidfd);
+    }
+    return rc;
+}
+
 /* Clones the box's init into the slot's network namespace and a fresh run
  * cgroup, writes its id maps, and leaves it waiting for a spec. */
 int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
@@ -270,15 +349,16 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     int fds[BOXINIT_NFDS] = {sync[0], status[1], in[0], out[1], errp[1], ctl[1]};
     /* The child joins the slot's network namespace by being cloned from a
      * thread that stands in it for the moment: once in its own user
-     * namespace it could no longer join one owned by the host. */
+     * namespace it could no longer join one owned by the host. Its mount
+     * and user namespaces it makes itself (init_clone). */
     if (setns(s->netns_fd, CLONE_NEWNET) < 0) {
         box_fail(err, errlen, "cannot enter the slot's network namespace:");
         goto out;
     }
     bool in_cgroup;
-    pid_t pid =
-        init_clone(p, fds, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS,
-                   p->cg.version == 2 ? w->cg.dfd[0] : -1, &in_cgroup, &w->pidfd);
+    pid_t pid = init_clone(p, fds, CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
+                           p->cg.version == 2 ? w->cg.dfd[0] : -1, &in_cgroup, &w->pidfd,
+                           s->tmpl_fd, s->work_fd);
     int clone_errno = errno;
     if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
         perror("xxx: cannot return to the host network namespace");
@@ -291,21 +371,11 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     }
     w->pid = pid;
 
-    /* Inside root maps to a second host uid of the slot's own: the kernel
-     * refuses to create files (EOVERFLOW) for an unmapped fsuid, and the
-     * init builds the root as inside root before it becomes the box user. */
-    char map[96];
-    snprintf(map, sizeof map, "0 %u 1\n%d %u 1\n", (unsigned)(p->first_uid + p->nslots + s->index),
-             BOX_INSIDE_UID, (unsigned)s->uid);
     if (!in_cgroup && cg_run_attach(&w->cg, pid, err, errlen) < 0)
         goto out;
-    if (write_proc(pid, "uid_map", map) < 0 || write_proc(pid, "gid_map", map) < 0) {
-        char why[200];
-        box_fail(why, sizeof why, "cannot write the box's id maps:");
-        init_failure(status[0], err, errlen, why);
+    if (write_id_maps(s, pid, status[0], err, errlen) < 0)
         goto out;
-    }
-    if (init_conf_send(s, sync[1]) < 0) {
+    if (init_conf_send(s, sync[1], BOXINIT_RUN) < 0) {
         init_failure(status[0], err, errlen, "cannot start the box's init");
         goto out;
     }

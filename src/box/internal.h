@@ -149,6 +149,10 @@ typedef struct warm_box {
     cg_run cg;
 } warm_box;
 
+/* Builds the slot's root once, in a mount namespace of its own, and keeps
+ * it in s->tmpl_fd: every box of the slot starts in a copy. -1 on error. */
+int slot_template_build(box_slot *s, char *err, size_t errlen);
+
 /* Clones a parked init for the slot; -1 on error. */
 int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen);
 
@@ -163,6 +167,7 @@ struct box_slot {
     unsigned index;
     uid_t uid;
     int netns_fd;
+    int tmpl_fd;   /* the slot's template mount namespace (slot_template_build) */
     int cancel_fd; /* eventfd that wakes box_exec on box_cancel */
     atomic_bool cancelled;
     bool busy;
@@ -199,7 +204,14 @@ struct box_pool {
     cg_host cg;
     struct sock_fprog filter;
     root_plan plan;
-    int init_fd;     /* xxx-init, sealed */
+    int init_fd; /* xxx-init, sealed */
+    /* Low fd numbers held (on /dev/null) for what a box's clone takes with
+     * it: its pipes, the image, the template, the workspace. The clone
+     * shares the fd table and copies only the fds below them
+     * (CLOSE_RANGE_UNSHARE), not the server's hundreds. launch_mu. */
+    int launch_fds[BOXINIT_NFDS + 3];
+    int launch_null;
+    pthread_mutex_t launch_mu;
     char *init_conf; /* the conf's pool part (init_conf_encode) */
     size_t init_conf_len;
     int cap_last;
@@ -213,6 +225,12 @@ struct box_pool {
 /* A sealed memfd holding xxx-init (CLOEXEC); -1 on error. */
 int init_image_open(char *err, size_t errlen);
 
+/* Holds p->launch_fds (call first thing, while fd numbers are low); -1 on error. */
+int launch_reserve(box_pool *p, char *err, size_t errlen);
+
+/* Closes what launch_reserve holds. */
+void launch_release(box_pool *p);
+
 /* Encodes the pool's part of the init's conf (seccomp filter, root plan)
  * into p->init_conf; -1 when it exceeds what xxx-init accepts. */
 int init_conf_encode(box_pool *p, char *err, size_t errlen);
@@ -221,15 +239,18 @@ int init_conf_encode(box_pool *p, char *err, size_t errlen);
  * it said anything yet) or else otherwise; returns -1. */
 int init_failure(int status_r, char *err, size_t errlen, const char *otherwise);
 
-/* Writes the slot's whole conf to the init's sync pipe; -1 on error. */
-int init_conf_send(const box_slot *s, int fd);
+/* Writes the slot's whole conf (mode: BOXINIT_RUN or BOXINIT_TEMPLATE) to
+ * the init's sync pipe; -1 on error. */
+int init_conf_send(const box_slot *s, int fd, uint32_t mode);
 
 /* Clones xxx-init into new namespaces (ns_flags: CLONE_NEW*) with fds as
  * its BOXINIT_SYNC_FD..., born in the cgroup v2 directory cgroup_fd when it
  * is not -1 and the platform allows (*in_cgroup says); returns its pid and
- * sets *pidfd, or -1. */
-pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags,
-                 int cgroup_fd, bool *in_cgroup, int *pidfd);
+ * sets *pidfd, or -1. With tmpl_fd (a slot's template mount namespace) not
+ * -1, the child first moves into a copy of it with a fresh /proc and the
+ * workspace under work_fd bound in, then into a new user namespace. */
+pid_t init_clone(box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags, int cgroup_fd,
+                 bool *in_cgroup, int *pidfd, int tmpl_fd, int work_fd);
 
 /* Serialises what the init needs of a step (argv, envp, cwd, limits) into
  * a malloc'd blob for the sync pipe; -1 when it is too large. */

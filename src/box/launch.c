@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/mount.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -65,6 +67,32 @@ int init_image_open(char *err, size_t errlen)
     return fd;
 }
 
+enum { LAUNCH_NFDS = BOXINIT_NFDS + 3 };
+
+int launch_reserve(box_pool *p, char *err, size_t errlen)
+{
+    for (int i = 0; i < LAUNCH_NFDS; i++)
+        p->launch_fds[i] = -1;
+    p->launch_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (p->launch_null < 0)
+        return box_fail(err, errlen, "cannot open /dev/null:");
+    for (int i = 0; i < LAUNCH_NFDS; i++)
+        if ((p->launch_fds[i] = fcntl(p->launch_null, F_DUPFD_CLOEXEC, 3)) < 0)
+            return box_fail(err, errlen, "cannot reserve fds for the boxes' clones:");
+    pthread_mutex_init(&p->launch_mu, NULL);
+    return 0;
+}
+
+void launch_release(box_pool *p)
+{
+    for (int i = 0; i < LAUNCH_NFDS; i++)
+        if (p->launch_fds[i] >= 0)
+            close(p->launch_fds[i]);
+    if (p->launch_null >= 0)
+        close(p->launch_null);
+    p->launch_null = -1;
+}
+
 int init_conf_encode(box_pool *p, char *err, size_t errlen)
 {
     size_t flen = p->filter.len * sizeof *p->filter.filter, n = flen;
@@ -102,21 +130,23 @@ int init_failure(int status_r, char *err, size_t errlen, const char *otherwise)
     return box_fail(err, errlen, "%s", otherwise);
 }
 
-int init_conf_send(const box_slot *s, int fd)
+int init_conf_send(const box_slot *s, int fd, uint32_t mode)
 {
     const box_pool *p = s->pool;
     size_t root = strlen(s->root) + 1, work = strlen(s->work) + 1;
+    /* A box needs only the filter: the plan is the template's. */
+    size_t part =
+        mode == BOXINIT_TEMPLATE ? p->init_conf_len : p->filter.len * sizeof *p->filter.filter;
     boxinit_conf h = {
         .magic = BOXINIT_MAGIC,
-        .len = (uint32_t)(p->init_conf_len + root + work),
+        .len = (uint32_t)(part + root + work),
         .cap_last = p->cap_last,
         .nfilter = p->filter.len,
-        .nops = (uint32_t)p->plan.n,
+        .nops = mode == BOXINIT_TEMPLATE ? (uint32_t)p->plan.n : 0,
+        .mode = mode,
     };
-    struct iovec iov[] = {{&h, sizeof h},
-                          {p->init_conf, p->init_conf_len},
-                          {(void *)s->root, root},
-                          {(void *)s->work, work}};
+    struct iovec iov[] = {
+        {&h, sizeof h}, {p->init_conf, part}, {(void *)s->root, root}, {(void *)s->work, work}};
     size_t total = sizeof h + h.len;
     /* Less than a pipe holds after the first write, and the init reads it
      * at once: a short write only continues. */
@@ -173,29 +203,106 @@ int box_spec_encode(const box_spec *sp, const box_limits *l, char **blob, size_t
 typedef struct launch_args {
     int fds[BOXINIT_NFDS]; /* go to BOXINIT_SYNC_FD ... in this order */
     int image_fd;
+    int tmpl_fd, work_fd; /* a box's (-1: a template) */
     int cap_last;
+    unsigned copy_below; /* the fds the child's own table starts with */
 } launch_args;
+
+/* The child's failure, said on the status pipe as the init says its own. */
+__attribute__((no_sanitize("address"), noreturn)) static void child_fail(const char *what)
+{
+    boxinit_msg m = {.kind = 'E', .value = errno};
+    for (size_t i = 0; what[i] && i < sizeof m.what - 1; i++)
+        m.what[i] = what[i];
+    syscall(SYS_write, BOXINIT_STATUS_FD, &m, sizeof m);
+    syscall(SYS_exit, 127);
+    __builtin_unreachable();
+}
+
+/* The places a box writes: binds of its slot's workspace, which outlives a
+ * step (a compile step leaves its binary for the run step). */
+static const struct {
+    const char *src, *dst;
+    uint64_t attr;
+} box_binds[] = {
+    {"box", "/box", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
+    {"tmp", "/tmp", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
+    {"home", "/home/box", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC},
+    {"shm", "/dev/shm", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC},
+};
+#define BOX_NBINDS (sizeof box_binds / sizeof box_binds[0])
+
+/* A box's mounts, as host root, before its user namespace exists: the
+ * workspace binds taken from the server's mount namespace, then a private
+ * copy of the slot's template (so the box's mounts belong to the host's
+ * user namespace, and nothing in the box may change them), the binds and a
+ * /proc for its pid namespace put in, its host name set. Then the user
+ * namespace: every capability in it, over none of the box's other
+ * namespaces. */
+__attribute__((no_sanitize("address"))) static void enter_box(int tmpl_fd, int work_fd)
+{
+    int tree[BOX_NBINDS];
+    for (size_t i = 0; i < BOX_NBINDS; i++) {
+        tree[i] = (int)syscall(SYS_open_tree, work_fd, box_binds[i].src,
+                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+        struct mount_attr attr = {.attr_set = box_binds[i].attr};
+        if (tree[i] < 0 ||
+            syscall(SYS_mount_setattr, tree[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+            child_fail("bind the workspace");
+    }
+    if (syscall(SYS_setns, tmpl_fd, CLONE_NEWNS) < 0)
+        child_fail("enter the slot's root");
+    if (syscall(SYS_unshare, CLONE_NEWNS) < 0)
+        child_fail("copy the slot's root");
+    for (size_t i = 0; i < BOX_NBINDS; i++)
+        if (syscall(SYS_move_mount, tree[i], "", AT_FDCWD, box_binds[i].dst,
+                    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            child_fail(box_binds[i].dst);
+    if (syscall(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        child_fail("mount /proc");
+    if (syscall(SYS_sethostname, "box", 3) < 0 || syscall(SYS_setdomainname, "box", 3) < 0)
+        child_fail("hostname");
+    if (syscall(SYS_close_range, BOXINIT_SYNC_FD + BOXINIT_NFDS + 1, ~0U, 0) < 0)
+        child_fail("close_range");
+    if (syscall(SYS_unshare, CLONE_NEWUSER) < 0)
+        child_fail("user namespace");
+}
 
 /* In the clone, on its own stack, in the server's memory: system calls
  * only, writing nothing but its own stack. */
 __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
 {
     const launch_args *l = arg;
+    /* Until this the fd table is the server's: an fd of ours to its own. */
+    if (syscall(SYS_close_range, l->copy_below, ~0U, CLOSE_RANGE_UNSHARE) < 0)
+        syscall(SYS_exit, 127);
     enum { TOP = BOXINIT_SYNC_FD + BOXINIT_NFDS }; /* first fd number we do not place */
-    int lifted[BOXINIT_NFDS + 1];
-    for (int i = 0; i <= BOXINIT_NFDS; i++) {
-        int fd = i < BOXINIT_NFDS ? l->fds[i] : l->image_fd;
-        lifted[i] = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, TOP + 1);
-        if (lifted[i] < 0)
+    enum { NLIFT = LAUNCH_NFDS };                  /* the fds, the image, template, workspace */
+    bool box = l->tmpl_fd >= 0;
+    int lifted[NLIFT];
+    for (int i = 0; i < NLIFT; i++) {
+        int fd = i < BOXINIT_NFDS        ? l->fds[i]
+                 : i == BOXINIT_NFDS     ? l->image_fd
+                 : i == BOXINIT_NFDS + 1 ? l->tmpl_fd
+                                         : l->work_fd;
+        lifted[i] = box || i <= BOXINIT_NFDS
+                        ? (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, TOP + NLIFT)
+                        : -1;
+        if (lifted[i] < 0 && (box || i <= BOXINIT_NFDS))
             syscall(SYS_exit, 127);
     }
-    /* dup3 with no flags: the placed fds survive the execve. */
+    /* dup3 with no flags: the placed fds survive the execve. The image,
+     * template and workspace go right above them, close-on-exec. */
     for (int i = 0; i < BOXINIT_NFDS; i++)
         if (syscall(SYS_dup3, lifted[i], BOXINIT_SYNC_FD + i, 0) < 0)
             syscall(SYS_exit, 127);
-    if (syscall(SYS_dup3, lifted[BOXINIT_NFDS], TOP, O_CLOEXEC) < 0 ||
-        syscall(SYS_close_range, TOP + 1, ~0U, 0) < 0)
+    for (int i = BOXINIT_NFDS; i < NLIFT; i++)
+        if (lifted[i] >= 0 && syscall(SYS_dup3, lifted[i], TOP + i - BOXINIT_NFDS, O_CLOEXEC) < 0)
+            syscall(SYS_exit, 127);
+    if (syscall(SYS_close_range, box ? TOP + 3 : TOP + 1, ~0U, 0) < 0)
         syscall(SYS_exit, 127);
+    if (box)
+        enter_box(TOP + 1, TOP + 2);
     /* The new user namespace gave us every capability in it, but execve as
      * a uid it does not map yet (the parent writes the maps after the
      * clone) would drop them: carry them over as ambient capabilities.
@@ -212,13 +319,7 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
         syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
     static const char *const argv[] = {"xxx-init", NULL}, *const envp[] = {NULL};
     syscall(SYS_execveat, TOP, "", argv, envp, AT_EMPTY_PATH);
-    /* Said on the status pipe, as the init says its own failures. */
-    boxinit_msg m = {.kind = 'E', .value = errno};
-    static const char what[] = "exec xxx-init from its memfd";
-    memcpy(m.what, what, sizeof what);
-    syscall(SYS_write, BOXINIT_STATUS_FD, &m, sizeof m);
-    syscall(SYS_exit, 127);
-    return 127;
+    child_fail("exec xxx-init from its memfd");
 }
 
 #ifdef __x86_64__
@@ -250,11 +351,11 @@ static long clone3_on_stack(struct clone_args *ca, int (*fn)(void *), void *arg)
 }
 #endif
 
-pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags,
-                 int cgroup_fd, bool *in_cgroup, int *pidfd)
+/* The clone itself: clone3 into the cgroup where it can, else clone. The
+ * child shares our fd table until its first system call unshares it. */
+static pid_t clone_child(launch_args *l, unsigned long ns_flags, int cgroup_fd, bool *in_cgroup,
+                         int *pidfd)
 {
-    launch_args l = {.image_fd = p->init_fd, .cap_last = p->cap_last};
-    memcpy(l.fds, fds, sizeof l.fds);
     /* The child runs on this stack until its execve; we wait meanwhile. */
     char stack[16384] __attribute__((aligned(16)));
     sigset_t all, old;
@@ -265,14 +366,15 @@ pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long n
 #ifdef __x86_64__
     if (cgroup_fd >= 0) {
         struct clone_args ca = {
-            .flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP,
+            .flags =
+                ns_flags | CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | CLONE_INTO_CGROUP,
             .pidfd = (uint64_t)(uintptr_t)pidfd,
             .exit_signal = SIGCHLD,
             .stack = (uint64_t)(uintptr_t)stack,
             .stack_size = sizeof stack,
             .cgroup = (uint64_t)cgroup_fd,
         };
-        long r = clone3_on_stack(&ca, launch_child, &l);
+        long r = clone3_on_stack(&ca, launch_child, l);
         if (r >= 0) {
             pid = (pid_t)r;
             *in_cgroup = true;
@@ -285,10 +387,51 @@ pid_t init_clone(const box_pool *p, const int fds[BOXINIT_NFDS], unsigned long n
      * moves the init into its cgroup. */
     if (!*in_cgroup && (cgroup_fd < 0 || errno == ENOSYS || errno == E2BIG)) {
         pid = clone(launch_child, stack + sizeof stack,
-                    (int)(ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD), &l, pidfd);
+                    (int)(ns_flags | CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD),
+                    l, pidfd);
     }
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return pid;
+}
+
+pid_t init_clone(box_pool *p, const int fds[BOXINIT_NFDS], unsigned long ns_flags, int cgroup_fd,
+                 bool *in_cgroup, int *pidfd, int tmpl_fd, int work_fd)
+{
+    launch_args l = {.cap_last = p->cap_last};
+    int src[LAUNCH_NFDS], *dst[LAUNCH_NFDS];
+    for (int i = 0; i < BOXINIT_NFDS; i++) {
+        src[i] = fds[i];
+        dst[i] = &l.fds[i];
+    }
+    src[BOXINIT_NFDS] = p->init_fd;
+    dst[BOXINIT_NFDS] = &l.image_fd;
+    src[BOXINIT_NFDS + 1] = tmpl_fd;
+    dst[BOXINIT_NFDS + 1] = &l.tmpl_fd;
+    src[BOXINIT_NFDS + 2] = work_fd;
+    dst[BOXINIT_NFDS + 2] = &l.work_fd;
+    /* The sources onto the held numbers (dup3 swaps atomically: no other
+     * thread can take them meanwhile), and back to /dev/null after. */
+    pthread_mutex_lock(&p->launch_mu);
+    pid_t pid = -1;
+    for (int i = 0; i < LAUNCH_NFDS; i++) {
+        *dst[i] = -1;
+        if (src[i] < 0)
+            continue;
+        if (dup3(src[i], p->launch_fds[i], O_CLOEXEC) < 0)
+            goto out;
+        *dst[i] = p->launch_fds[i];
+        if ((unsigned)*dst[i] >= l.copy_below)
+            l.copy_below = (unsigned)*dst[i] + 1;
+    }
+    pid = clone_child(&l, ns_flags, cgroup_fd, in_cgroup, pidfd);
+out:;
+    int e = errno;
+    for (int i = 0; i < LAUNCH_NFDS; i++)
+        if (*dst[i] >= 0)
+            dup3(p->launch_null, p->launch_fds[i], O_CLOEXEC);
+    pthread_mutex_unlock(&p->launch_mu);
     errno = e;
     return pid;
 }

@@ -96,8 +96,9 @@ static void slot_close(box_slot *s)
     if (s->work_fd >= 0)
         fs_workspace_umount(s->work, &s->work_fd);
     cleanup_closep(&s->netns_fd);
+    cleanup_closep(&s->tmpl_fd);
     cleanup_closep(&s->cancel_fd);
-    s->netns_fd = s->cancel_fd = -1;
+    s->netns_fd = s->tmpl_fd = s->cancel_fd = -1;
     rmdir(s->work);
     rmdir(s->root);
     rmdir(s->dir);
@@ -110,7 +111,7 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     s->index = i;
     s->uid = p->first_uid + i;
     s->work_fd = -1;
-    s->netns_fd = s->cancel_fd = -1;
+    s->netns_fd = s->tmpl_fd = s->cancel_fd = -1;
     s->step_pidfd = s->step_ctl = -1;
     pthread_mutex_init(&s->step_mu, NULL);
     pthread_mutex_init(&s->ctl_write_mu, NULL);
@@ -131,7 +132,8 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     if (s->netns_fd < 0)
         return -1;
     s->work_bytes = p->max.tmpfs_bytes;
-    if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, errlen) < 0)
+    if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, errlen) < 0 ||
+        slot_template_build(s, err, errlen) < 0)
         return -1;
     return cg_slot_setup(&p->cg, i, err, errlen);
 }
@@ -221,6 +223,10 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     if (!p)
         return box_fail(err, errlen, "out of memory");
     p->lock_fd = p->host_netns_fd = p->init_fd = -1;
+    if (launch_reserve(p, err, errlen) < 0) {
+        launch_release(p);
+        return -1;
+    }
     p->max = box_limits_default();
     if (cfg) {
         box_limits m = cfg->max;
@@ -282,7 +288,8 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
         goto fail;
     }
     for (unsigned i = 0; i < p->nslots; i++) {
-        p->slots[i].work_fd = p->slots[i].netns_fd = p->slots[i].cancel_fd = -1;
+        p->slots[i].work_fd = p->slots[i].netns_fd = p->slots[i].tmpl_fd = p->slots[i].cancel_fd =
+            -1;
         if (slot_open(p, i, err, errlen) < 0)
             goto fail;
     }
@@ -330,6 +337,7 @@ void box_pool_close(box_pool *p)
     free(p->init_conf);
     cleanup_closep(&p->init_fd);
     cleanup_closep(&p->host_netns_fd);
+    launch_release(p);
     if (p->lock_fd >= 0) {
         char lock[PATH_MAX + 8];
         snprintf(lock, sizeof lock, "%s/lock", p->state_dir);

@@ -177,6 +177,12 @@ int seccomp_build(struct sock_fprog *prog, char *err, size_t errlen)
         box_fail(err, errlen, "seccomp: cannot set the bad-arch action");
         goto out;
     }
+    /* A binary search over the syscall numbers instead of a chain: fewer
+     * instructions per call, and far fewer for the kernel to emulate when
+     * it builds its per-syscall cache at every box's seccomp(2). */
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) {
+        /* libseccomp before 2.5: the chain it is */
+    }
     for (size_t i = 0; i < sizeof policy / sizeof policy[0]; i++)
         if (add_rule(ctx, &policy[i], err, errlen) < 0)
             goto out;

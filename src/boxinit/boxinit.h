@@ -9,6 +9,18 @@
  * libc alone, and travels inside xxxd (src/box/init_image.S); the pool
  * writes it into a sealed memfd and execs it from there.
  *
+ * It runs in one of two modes (boxinit_conf.mode):
+ *   BOXINIT_TEMPLATE  once per slot: in its own user and mount namespaces,
+ *                     build the box's root from the plan (read-only binds,
+ *                     /etc files, /dev), pivot into it, say 'R' and wait for
+ *                     EOF. The supervisor keeps the mount namespace (its fd)
+ *                     as the slot's template and lets this process go.
+ *   BOXINIT_RUN       every box: the supervisor's clone already stands in a
+ *                     copy of the template with this run's /proc and
+ *                     workspace mounted (launch.c), in a fresh user
+ *                     namespace; park until a spec comes, then start the
+ *                     program.
+ *
  * xxx-init starts with these fds and nothing else above 2:
  *   BOXINIT_SYNC_FD    read: a boxinit_conf once the cgroup and id maps are
  *                      set, then, whenever a step comes, a spec (spec_hdr)
@@ -41,13 +53,15 @@ typedef enum { PLAN_DIR, PLAN_SYMLINK, PLAN_BIND_RO, PLAN_FILE } plan_kind;
 /* The conf: this header, nfilter struct sock_filter (the seccomp program),
  * nops times (boxinit_op, dst, NUL, src, NUL), then the slot's root and
  * workspace paths, each NUL-terminated. */
+enum { BOXINIT_RUN, BOXINIT_TEMPLATE };
+
 typedef struct boxinit_conf {
     uint32_t magic;
     uint32_t len; /* bytes after this header */
     int32_t cap_last;
     uint32_t nfilter;
-    uint32_t nops;
-    uint32_t pad;
+    uint32_t nops; /* the plan: BOXINIT_TEMPLATE only */
+    uint32_t mode; /* BOXINIT_RUN or BOXINIT_TEMPLATE */
 } boxinit_conf;
 
 typedef struct boxinit_op {
@@ -70,7 +84,7 @@ typedef struct spec_hdr {
 
 /* What xxx-init reports on BOXINIT_STATUS_FD, once. */
 typedef struct boxinit_msg {
-    char kind; /* 'S': program's wait status, 'E': set-up failed */
+    char kind; /* 'S': program's wait status, 'E': set-up failed, 'R': template ready */
     int value; /* wait status, or errno */
     char what[120];
 } boxinit_msg;

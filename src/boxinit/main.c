@@ -6,11 +6,15 @@
  * program. Every error is fatal (a half-built box must never run user
  * code) and is reported as a boxinit_msg on BOXINIT_STATUS_FD.
  *
- * Order, as the careful tools do it: wait for the parent (cgroup, id maps,
- * then the conf), private propagation, build the root on a tmpfs, mount
- * /proc before the old root goes, pivot_root and detach the old root; park
- * until a step's spec comes; drop groups and uids, clear every capability
- * set, no_new_privs, setsid, seccomp last. Then this process stays as the
+ * As a slot's template (BOXINIT_TEMPLATE, once per slot): wait for the
+ * parent (id maps, then the conf), private propagation, build the root on a
+ * tmpfs, pivot_root and detach the old root, say so and wait to be let go.
+ * The supervisor keeps the mount namespace; every box of the slot starts in
+ * a copy of it (launch.c), so no box builds a root.
+ *
+ * As a box (BOXINIT_RUN): wait for the parent (cgroup, id maps, then the
+ * conf); park until a step's spec comes; drop groups and uids, clear every
+ * capability set, no_new_privs, setsid, seccomp last. Then this process stays as the
  * box's init (pid 1) and starts the program: pid 1 ignores signals it has
  * no handler for, which would change the program's behaviour (kill -9 $$
  * would do nothing), and the init reaps orphans. When the init exits, the
@@ -142,7 +146,8 @@ static bool conf_receive(int fd)
             !(conf_ops[i].src = conf_string(&p, end)))
             return false;
     }
-    return (conf_root = conf_string(&p, end)) && (conf_work = conf_string(&p, end)) && p == end;
+    return conf.mode <= BOXINIT_TEMPLATE && (conf_root = conf_string(&p, end)) &&
+           (conf_work = conf_string(&p, end)) && p == end;
 }
 
 __attribute__((noreturn)) static void die(const char *what)
@@ -230,22 +235,12 @@ static void build_root(void)
         }
     }
 
-    /* Writable places: binds of the slot's workspace, which outlives a step
-     * (a compile step leaves its binary for the run step). */
-    static const struct {
-        const char *src, *dst;
-        unsigned long flags;
-    } ws[] = {
-        {"box", "box", MS_NOSUID | MS_NODEV},
-        {"tmp", "tmp", MS_NOSUID | MS_NODEV},
-        {"home", "home/box", MS_NOSUID | MS_NODEV | MS_NOEXEC},
-    };
-    mkdir_or_die(at(p, sizeof p, root, "home"), 0755);
-    for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
-        at(p, sizeof p, root, ws[i].dst);
-        mkdir_or_die(p, 0755);
-        bind_or_die(at(q, sizeof q, conf_work, ws[i].src), p, ws[i].flags, 0);
-    }
+    /* Where each box gets the writable places (binds of its slot's
+     * workspace) and its /proc: empty directories here (launch.c). */
+    static const char *const points[] = {"box", "tmp", "home", "home/box"};
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++)
+        mkdir_or_die(at(p, sizeof p, root, points[i]), 0755);
+    mkdir_or_die(at(p, sizeof p, root, "proc"), 0555);
 
     /* A minimal /dev: the five harmless devices bound from the host (a user
      * namespace cannot mknod), a private /dev/shm, the usual links. */
@@ -269,19 +264,10 @@ static void build_root(void)
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
         if (symlink(links[i][0], at(p, sizeof p, root, links[i][1])) < 0)
             die(p);
-    at(p, sizeof p, root, "dev/shm");
-    mkdir_or_die(p, 0755);
-    bind_or_die(at(q, sizeof q, conf_work, "shm"), p, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+    mkdir_or_die(at(p, sizeof p, root, "dev/shm"), 0755);
     at(p, sizeof p, root, "dev");
     if (mount(NULL, p, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         die("remount /dev read-only");
-
-    /* /proc for the new pid namespace, mounted while the host's /proc is
-     * still visible (the kernel requires a fully visible proc to exist). */
-    at(p, sizeof p, root, "proc");
-    mkdir_or_die(p, 0555);
-    if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        die("mount /proc");
 
     if (mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         die("remount / read-only");
@@ -442,14 +428,25 @@ int main(void)
         die("become inside root");
     die_with_parent(); /* a credential change cleared it */
 
+    if (conf.mode == BOXINIT_TEMPLATE) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            die("private propagation");
+        build_root();
+        boxinit_msg m = {.kind = 'R'};
+        if (write(BOXINIT_STATUS_FD, &m, sizeof m) != (ssize_t)sizeof m)
+            _exit(1);
+        /* The supervisor holds the mount namespace now; EOF lets us go. */
+        for (;;) {
+            char c;
+            ssize_t n = read(BOXINIT_SYNC_FD, &c, 1);
+            if (n == 0 || (n < 0 && errno != EINTR))
+                _exit(0);
+        }
+    }
+
     /* The cgroup namespace is rooted where the parent just put us. */
     if (unshare(CLONE_NEWCGROUP) < 0)
         die("cgroup namespace");
-    if (sethostname("box", 3) < 0 || setdomainname("box", 3) < 0)
-        die("hostname");
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        die("private propagation");
-    build_root();
 
     /* Parked here until a step comes: everything above is off its path. */
     if (!spec_receive(BOXINIT_SYNC_FD))
