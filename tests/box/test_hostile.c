@@ -278,6 +278,14 @@ static void unshare_and_clone3_with_namespace_flags_are_refused(void **state)
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
         bt_assert_policy(&res, calls[i]);
     bt_assert_line(&res, "userns_changed", "0");
+    /* The box's user namespace owns only its cgroup namespace: its mounts,
+     * pids, IPC and host name belong to the host's, so no capability of
+     * its own could touch them. */
+    bt_assert_line(&res, "owner_mnt", "EPERM");
+    bt_assert_line(&res, "owner_pid", "EPERM");
+    bt_assert_line(&res, "owner_ipc", "EPERM");
+    bt_assert_line(&res, "owner_uts", "EPERM");
+    bt_assert_line(&res, "owner_cgroup", "own");
     box_result_free(&res);
     bt_release(ctx, s);
 }

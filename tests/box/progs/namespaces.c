@@ -1,13 +1,19 @@
 /* namespaces — tries to make new namespaces: unshare() with each CLONE_NEW*
  * flag (and the user+mount pair that container escapes start with), clone()
  * and clone3() with CLONE_NEWUSER. Prints NAME=0 or NAME=ERRNO for each,
- * and userns_changed=0|1 from /proc/self/ns/user before and after. */
+ * and userns_changed=0|1 from /proc/self/ns/user before and after. Then
+ * which user namespace owns each of its namespaces (NS_GET_USERNS):
+ * owner_X=own (the box's), or the errno (EPERM: one outside the box). */
 #include "prog.h"
 
+#include <fcntl.h>
+#include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -46,6 +52,24 @@ static void user_ns(char *buf, size_t len)
     buf[n < 0 ? 0 : n] = '\0';
 }
 
+static void owner(const char *ns)
+{
+    char path[64], key[32];
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+    snprintf(key, sizeof(key), "owner_%s", ns);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int user = fd < 0 ? -1 : ioctl(fd, NS_GET_USERNS);
+    struct stat a, b;
+    if (user < 0)
+        sayf(key, "%s", errname(errno));
+    else if (fstat(user, &a) == 0 && stat("/proc/self/ns/user", &b) == 0)
+        sayf(key, "%s", a.st_ino == b.st_ino ? "own" : "other");
+    if (user >= 0)
+        close(user);
+    if (fd >= 0)
+        close(fd);
+}
+
 int main(void)
 {
     char before[64], after[64];
@@ -62,5 +86,8 @@ int main(void)
 
     user_ns(after, sizeof(after));
     sayf("userns_changed", "%d", strcmp(before, after) != 0);
+    static const char *const owned[] = {"mnt", "pid", "ipc", "uts", "cgroup"};
+    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+        owner(owned[i]);
     return 0;
 }
