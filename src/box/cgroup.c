@@ -28,22 +28,18 @@
 
 static const char *const v1_names[CG_NCTL] = {"memory", "pids", "cpuacct", "freezer"};
 
-static int write_file(const char *dir, const char *file, const char *val)
+static int write_at(int dfd, const char *file, const char *val)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
     size_t n = strlen(val);
     return write(fd, val, n) == (ssize_t)n ? 0 : -1;
 }
 
-static int read_file(const char *dir, const char *file, char *buf, size_t len)
+static int read_at(int dfd, const char *file, char *buf, size_t len)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
     ssize_t n = read(fd, buf, len - 1);
@@ -51,6 +47,21 @@ static int read_file(const char *dir, const char *file, char *buf, size_t len)
         return -1;
     buf[n] = 0;
     return 0;
+}
+
+/* The same, by the directory's path. */
+static int write_file(const char *dir, const char *file, const char *val)
+{
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return write_at(AT_FDCWD, path, val);
+}
+
+static int read_file(const char *dir, const char *file, char *buf, size_t len)
+{
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return read_at(AT_FDCWD, path, buf, len);
 }
 
 static bool has_file(const char *dir, const char *file)
@@ -253,27 +264,6 @@ void cg_cleanup_stale(const cg_host *h)
         }
         closedir(d);
     }
-}
-
-static int write_at(int dfd, const char *file, const char *val)
-{
-    _cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
-    size_t n = strlen(val);
-    return write(fd, val, n) == (ssize_t)n ? 0 : -1;
-}
-
-static int read_at(int dfd, const char *file, char *buf, size_t len)
-{
-    _cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    if (n < 0)
-        return -1;
-    buf[n] = 0;
-    return 0;
 }
 
 static uint64_t keyed_at(int dfd, const char *file, const char *key)
