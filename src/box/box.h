@@ -48,6 +48,9 @@ typedef struct box_config {
     const char *cgroup_name; /* cgroup directory under each hierarchy; NULL: "xxx" */
     const char *const *etc;  /* /etc entries bound read-only; NULL: box_default_etc */
     box_limits max;          /* server-wide maxima; 0 fields: box_limits_default() */
+    unsigned pin_from;       /* from this many steps running (not BOX_SPEC_NO_WALL ones),
+                                each step that starts is pinned to the CPU with the fewest
+                                pinned steps; 0: the number of CPUs we may use */
 } box_config;
 
 typedef enum box_status {

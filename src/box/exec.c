@@ -586,6 +586,44 @@ static void classify(step *st, uint64_t oom_kills)
         res->status = res->exit_code == 0 ? BOX_OK : BOX_RUNTIME_ERROR;
 }
 
+/* Placement. Once every CPU has a step to run (pin_from), a step that
+ * starts is pinned to the CPU with the fewest pinned steps: two programs
+ * left to the scheduler often share a CPU for a while after they start
+ * (one that just ran is "cache hot" and not pulled over) while the other
+ * CPU idles. Before that, steps float, so a lone one may use every CPU.
+ * Not a limit: the program may widen its own affinity (CPU time is the
+ * cgroup's to limit). Returns the index into p->cpus, or -1 for none. */
+static int cpu_place(box_pool *p, pid_t pid)
+{
+    pthread_mutex_lock(&p->mu);
+    int best = -1;
+    if (++p->running >= p->pin_from && p->ncpu_allowed > 1)
+        for (unsigned i = 0; i < p->ncpu_allowed; i++)
+            if (best < 0 || p->cpu_load[i] < p->cpu_load[best])
+                best = (int)i;
+    if (best >= 0)
+        p->cpu_load[best]++;
+    pthread_mutex_unlock(&p->mu);
+    if (best >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(p->cpus[best], &one);
+        if (sched_setaffinity(pid, sizeof one, &one) < 0) {
+            /* it floats: placement is an optimisation */
+        }
+    }
+    return best;
+}
+
+static void cpu_leave(box_pool *p, int placed)
+{
+    pthread_mutex_lock(&p->mu);
+    p->running--;
+    if (placed >= 0)
+        p->cpu_load[placed]--;
+    pthread_mutex_unlock(&p->mu);
+}
+
 int box_exec(box_slot *s, const box_spec *spec, box_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -632,6 +670,9 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
         res->status = BOX_INTERNAL_ERROR;
         return -1;
     }
+    /* Sessions' long steps mostly wait: they neither count nor get pinned. */
+    bool placed = !(spec->flags & BOX_SPEC_NO_WALL);
+    int cpu = placed ? cpu_place(p, w.pid) : -1;
     uint64_t start = now_ms();
     if (launch(&st, &w, res->message, sizeof res->message) < 0) {
         if (st.pidfd >= 0)
@@ -657,6 +698,8 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
         cg_run_memory(&st.cg, &res->memory_bytes, &oom);
         classify(&st, oom);
     }
+    if (placed)
+        cpu_leave(p, cpu);
     slot_cg_keep(s, &st.cg);
     close_fd(&st.pidfd);
     close_fd(&st.in_w);

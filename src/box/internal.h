@@ -216,6 +216,10 @@ struct box_pool {
     size_t init_conf_len;
     int cap_last;
     long ncpus;
+    /* CPU placement (box_exec): the CPUs we may use, the pinned steps on
+     * each, the steps running (pool mutex). */
+    int *cpus;
+    unsigned ncpu_allowed, *cpu_load, running, pin_from;
     uid_t first_uid;
     char state_dir[200]; /* short: slot paths are built from it */
 };

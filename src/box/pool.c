@@ -223,10 +223,6 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     if (!p)
         return box_fail(err, errlen, "out of memory");
     p->lock_fd = p->host_netns_fd = p->init_fd = -1;
-    if (launch_reserve(p, err, errlen) < 0) {
-        launch_release(p);
-        return -1;
-    }
     p->max = box_limits_default();
     if (cfg) {
         box_limits m = cfg->max;
@@ -266,6 +262,28 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
         return -1;
     }
     fs_umount_below(p->state_dir);
+    /* From here every failure goes through box_pool_close. The held fds
+     * first, while fd numbers are low. */
+    for (int i = 0; i < (int)(sizeof p->launch_fds / sizeof p->launch_fds[0]); i++)
+        p->launch_fds[i] = -1;
+    p->launch_null = -1;
+    if (launch_reserve(p, err, errlen) < 0)
+        goto fail;
+    cpu_set_t allowed;
+    p->cpus = calloc(CPU_SETSIZE, sizeof *p->cpus);
+    p->cpu_load = calloc(CPU_SETSIZE, sizeof *p->cpu_load);
+    if (!p->cpus || !p->cpu_load) {
+        box_fail(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (sched_getaffinity(0, sizeof allowed, &allowed) < 0) {
+        box_fail(err, errlen, "sched_getaffinity:");
+        goto fail;
+    }
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &allowed))
+            p->cpus[p->ncpu_allowed++] = c;
+    p->pin_from = cfg && cfg->pin_from ? cfg->pin_from : p->ncpu_allowed;
 
     const char *cg_name = cfg && cfg->cgroup_name ? cfg->cgroup_name : "xxx";
     if (cg_detect(&p->cg, cg_name, err, errlen) < 0 || seccomp_build(&p->filter, err, errlen) < 0 ||
@@ -332,6 +350,8 @@ void box_pool_close(box_pool *p)
         cg_teardown(&p->cg, p->nslots);
     }
     free(p->slots);
+    free(p->cpus);
+    free(p->cpu_load);
     free(p->filter.filter);
     free(p->plan.ops);
     free(p->init_conf);

@@ -364,6 +364,7 @@ static inline int bt_group_setup(void **state, uid_t first_uid, const char *name
         .first_uid = first_uid,
         .state_dir = ctx->state_dir,
         .cgroup_name = ctx->name,
+        .pin_from = 2, /* placement shows with two steps on any machine */
     };
     char err[512] = "";
     if (box_pool_open(&cfg, &ctx->pool, err, sizeof(err)) < 0) {

@@ -91,6 +91,70 @@ static void each_step_in_a_slot_counts_from_zero_with_its_own_limits(void **stat
     bt_release(ctx, s);
 }
 
+/* The CPUs a step's program may run on, from its /proc/self/status. */
+static void cpus_of(box_slot *s, char *out, size_t len)
+{
+    box_result res;
+    bt_run(s,
+           (const char *const[]){"/bin/sed", "-n", "s/^Cpus_allowed_list:[[:space:]]*/cpus=/p",
+                                 "/proc/self/status", NULL},
+           bt_limits(10000), &res);
+    bt_assert_status(&res, BOX_OK);
+    assert_non_null(bt_value_n(&res, "cpus", 0, out, len));
+    box_result_free(&res);
+}
+
+/* Placement: a step alone may use every CPU we may; once the pool's
+ * pin_from steps run (2 here), each that starts gets one CPU, the one with
+ * the fewest pinned steps. */
+static void a_step_that_starts_beside_another_is_pinned_to_one_cpu(void **state)
+{
+    bt_ctx *ctx = *state;
+    char ours[256] = "", alone[256], second[256], third[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Cpus_allowed_list: %255s", ours) == 1)
+            break;
+    fclose(f);
+
+    box_slot *a = bt_acquire(ctx), *b = bt_acquire(ctx), *c = bt_acquire(ctx);
+    cpus_of(a, alone, sizeof alone);
+    assert_string_equal(alone, ours);
+
+    /* a: floats (alone when it starts); b: pinned (the second); c: pinned
+     * (the third), to another CPU than b's where there is one. */
+    bt_put_prog(ctx, a, "sleeper");
+    bt_put_prog(ctx, b, "sleeper");
+    static bt_async ra, rb;
+    bt_async_start(&ra, a, (const char *const[]){BT_PROG("sleeper"), "forever", NULL},
+                   bt_limits(30000), -1);
+    assert_true(bt_async_wait_for(&ra, "ready=1\n", 20000));
+    bt_async_start(&rb, b,
+                   (const char *const[]){"/bin/sh", "-c",
+                                         "sed -n 's/^Cpus_allowed_list:[[:space:]]*/cpus=/p' "
+                                         "/proc/self/status; exec " BT_PROG("sleeper") " forever",
+                                         NULL},
+                   bt_limits(30000), -1);
+    assert_true(bt_async_wait_for(&rb, "ready=1\n", 20000));
+    cpus_of(c, third, sizeof third);
+    box_cancel(a);
+    box_cancel(b);
+    bt_async_join(&ra);
+    bt_async_join(&rb);
+    assert_non_null(bt_value_n(&rb.res, "cpus", 0, second, sizeof second));
+    box_result_free(&ra.res);
+    box_result_free(&rb.res);
+    if (strchr(second, ',') || strchr(second, '-') || strchr(third, ',') || strchr(third, '-'))
+        fail_msg("steps beside others run on CPUs %s and %s, not one each", second, third);
+    if (strchr(ours, ',') || strchr(ours, '-'))
+        assert_string_not_equal(second, third);
+    bt_release(ctx, c);
+    bt_release(ctx, b);
+    bt_release(ctx, a);
+}
+
 /* ---- the output cap ----------------------------------------------------------- */
 
 static void output_of_both_streams_is_cut_exactly_at_the_cap(void **state)
@@ -441,6 +505,7 @@ int main(void)
         bt_test(cpu_time_matches_what_a_cpu_bound_program_counted),
         bt_test(peak_memory_of_a_200_mib_allocation_is_about_200_mib),
         bt_test(each_step_in_a_slot_counts_from_zero_with_its_own_limits),
+        bt_test(a_step_that_starts_beside_another_is_pinned_to_one_cpu),
         bt_test(output_of_both_streams_is_cut_exactly_at_the_cap),
         bt_test(stdout_flood_is_cut_exactly_at_the_cap),
         bt_test(stdin_bytes_are_delivered_intact),
