@@ -99,21 +99,24 @@ Targets (issue 3): at most 5 ms added to the median — measured $added ms;
 throughput within 85% of the CPU ceiling — best $best_pct% ($verdict). The
 gap is CPU, not waiting: compare the "CPU ms/run" column with the bare
 $cpu_run ms. Where the rest goes, from a profile of the whole machine at
-concurrency 16 (\`perf record -a -g -F 1999\`, 2026-11-27, with the slot
-templates and kept run cgroups): python 84% of the samples, about 0.7 ms
-per run more than bare python under the same load (its own user-space
-code runs slower between the server's work on the same two cores; at
-concurrency 1 the box's \`stats.cpu_ms\` is 15.8 against 15.3 ms bare);
-xxxd 5% (the box's clone into a copy of the template, workspace binds and
-\`/proc\`, pipes, the workspace's tmpfs per lease, HTTP and JSON); xxx-init
-4.5% (its exec, the seccomp filter's compile, the namespaces' teardown);
-idle 2.6%; libmicrohttpd's thread 1.2%; the load generator 0.7%; softirq
-and kernel threads 1%. Earlier steps, each an A/B of two binaries
-alternated under the same load: xxx-init instead of a copy of xxxd for
-every box (tree CPU per run 21.1 against 19.3 ms), the slot's run cgroup
-kept instead of made and removed per step (+8% runs/s, 0.6 ms less CPU
-per run), the slot's template root, the fd table unshared below a few
-low fds, the seccomp filter as a binary tree (+5% runs/s, 0.9 ms less).
+concurrency 16 (\`perf record -a -g -F 1999\`, 2026-11-27, with CPU
+placement): python 87% of the samples, about 0.25 ms per run more than
+bare python at concurrency 2 on the same machine (\`perf\` samples per
+run); xxxd 5% (the box's clone into a copy of the template with its
+workspace binds and \`/proc\`, the new pid and IPC namespaces, the
+workspace's tmpfs per lease, pipes, HTTP and JSON); xxx-init 4% (its exec,
+the seccomp filter's compile, the namespaces' teardown); libmicrohttpd's
+thread 1%; the load generator 0.7%; softirq and kernel threads 1%; idle
+0.6%. Bare python itself costs about 3% more CPU per run at concurrency 2
+than at 1 (means of four alternated pairs of 200 runs: 13.99 against
+13.51 ms), which the ceiling above does not count. The steps that brought this from 68% (each an A/B of two
+binaries alternated under the same load): xxx-init instead of a copy of
+xxxd for every box (tree CPU per run 21.1 against 19.3 ms); the slot's run
+cgroup kept instead of made and removed per step (+8% runs/s, 0.6 ms less
+CPU per run); the slot's template root, the fd table unshared below a few
+low fds, the seccomp filter as a binary tree (+5%, 0.9 ms less); CPU
+placement (+10.6%, 0.5 ms less: idle at concurrency 16 went from 7% to
+under 1%).
 
 Measured $(date -u +%Y-%m-%d) on $cores cores ($(uname -r)), with
 \`bash bench/service_bench.sh\` (also run by \`make bench\`).
