@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -626,6 +627,14 @@ int box_check_host(char *buf, size_t len)
     SAY("xxx-init memfd:   %s\n", ifd >= 0 ? "yes" : ierr);
     if (ifd >= 0)
         close(ifd);
+    /* A box's clone: its own fd table from the first call, the workspace
+     * binds through the new mount API (launch.c). */
+    errno = 0;
+    bool mount_api = (syscall(SYS_mount_setattr, -1, "", 0, NULL, 0) >= 0 || errno != ENOSYS) &&
+                     syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) == 0;
+    ok &= mount_api;
+    SAY("mount_setattr:    %s\n",
+        mount_api ? "yes (and close_range unshare)" : "NO (Linux 5.12 or later is needed)");
     errno = 0;
     bool openat2 = syscall(SYS_openat2, -1, "", NULL, 0) >= 0 || errno != ENOSYS;
     SAY("openat2:          %s\n", openat2 ? "yes" : "no (falls back to O_NOFOLLOW walks)");
