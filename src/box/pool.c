@@ -5,8 +5,9 @@
  * namespace, so every workspace mount dies with the process even if it
  * crashes; removes what an earlier instance left (mounts under the state
  * directory, run cgroups with processes in them); and makes each slot's
- * directories, cgroup parents and network namespace. box_acquire mounts a
- * fresh tmpfs workspace; box_exec (exec.c) clones a box into it;
+ * directories, cgroup parents, network namespace and template root (a
+ * mount namespace every box of the slot starts in a copy of). The slot's
+ * workspace is a tmpfs; box_exec (exec.c) clones a box onto it;
  * box_release hands the slot to the warmer thread, which detaches the
  * tmpfs (every file of the run goes at once, without the host ever walking
  * a directory the box wrote), mounts the next one and parks a new init. */
