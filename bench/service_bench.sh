@@ -110,7 +110,7 @@ thread 1%; the load generator 0.7%; softirq and kernel threads 1%; idle
 0.6%. Bare python itself costs about 3% more CPU per run at concurrency 2
 than at 1 (means of four alternated pairs of 200 runs: 13.99 against
 13.51 ms), which the ceiling above does not count. The steps that brought this from 68% (each an A/B of two
-binaries alternated under the same load): xxx-init instead of a copy of
+binaries alternated under the same load, \`bash bench/service_ab.sh A B\`): xxx-init instead of a copy of
 xxxd for every box (tree CPU per run 21.1 against 19.3 ms); the slot's run
 cgroup kept instead of made and removed per step (+8% runs/s, 0.6 ms less
 CPU per run); the slot's template root, the fd table unshared below a few
