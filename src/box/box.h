@@ -42,7 +42,8 @@ typedef struct box_limits {
 typedef struct box_config {
     unsigned slots;          /* 0: one per core, at least 2 */
     uid_t first_uid;         /* 0: 60000. Slot i's box user is host uid first_uid + i, its
-                                init builds the root as first_uid + slots + i: reserve
+                                inside root (who builds the slot's root, and each box's
+                                init until it drops) first_uid + slots + i: reserve
                                 2 x slots uids no one else uses */
     const char *state_dir;   /* host directory for slot mounts; NULL: /run/xxx */
     const char *cgroup_name; /* cgroup directory under each hierarchy; NULL: "xxx" */
