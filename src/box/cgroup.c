@@ -37,16 +37,20 @@ static int write_at(int dfd, const char *file, const char *val)
     return write(fd, val, n) == (ssize_t)n ? 0 : -1;
 }
 
-static int read_at(int dfd, const char *file, char *buf, size_t len)
+/* Reads fd from its start into buf, NUL-terminated; -1 on error. */
+static int read_fd(int fd, char *buf, size_t len)
 {
-    _cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
+    ssize_t n = fd < 0 ? -1 : pread(fd, buf, len - 1, 0);
     if (n < 0)
         return -1;
     buf[n] = 0;
     return 0;
+}
+
+static int read_at(int dfd, const char *file, char *buf, size_t len)
+{
+    _cleanup_close_ int fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    return read_fd(fd, buf, len);
 }
 
 /* The same, by the directory's path. */
@@ -401,10 +405,8 @@ int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
 uint64_t cg_run_cpu_ns(cg_run *r)
 {
     char buf[512];
-    ssize_t n = pread(r->cpu_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
+    if (read_fd(r->cpu_fd, buf, sizeof buf) < 0 || !buf[0])
         return 0;
-    buf[n] = 0;
     uint64_t ns;
     if (r->host->version == 1) {
         ns = strtoull(buf, NULL, 10);
@@ -420,10 +422,8 @@ void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills)
     uint64_t oom;
     char buf[64];
     if (r->host->version == 2) {
-        ssize_t n = r->peak_fd >= 0 ? pread(r->peak_fd, buf, sizeof buf - 1, 0) : -1;
-        if (n > 0)
-            buf[n] = 0;
-        else if (read_at(r->dfd[0], "memory.peak", buf, sizeof buf) < 0)
+        if ((read_fd(r->peak_fd, buf, sizeof buf) < 0 || !buf[0]) &&
+            read_at(r->dfd[0], "memory.peak", buf, sizeof buf) < 0)
             buf[0] = 0;
         *peak = strtoull(buf, NULL, 10);
         oom = keyed_at(r->dfd[0], "memory.events", "oom_kill");
@@ -442,10 +442,8 @@ void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills)
 int cg_run_kill(cg_run *r)
 {
     const cg_host *h = r->host;
-    if (h->version == 2)
-        return kill_dir(h, r->dir[0], NULL);
-    /* v1: the memory hierarchy lists every task of the run. */
-    return kill_dir(h, r->dir[CG_MEMORY], r->dir[CG_FREEZER][0] ? r->dir[CG_FREEZER] : NULL);
+    const char *freezer = h->version == 1 && r->dir[CG_FREEZER][0] ? r->dir[CG_FREEZER] : NULL;
+    return kill_dir(h, r->dir[procs_hier(h)], freezer);
 }
 
 int cg_run_recycle(cg_run *r)

@@ -287,18 +287,9 @@ int slot_template_build(box_slot *s, char *err, size_t errlen)
         goto out;
     }
     /* 'R' once the root stands, or why not. */
-    boxinit_msg m = {0};
-    struct pollfd pfd = {status[0], POLLIN, 0};
-    if (poll(&pfd, 1, 30000) != 1 || read(status[0], &m, sizeof m) != (ssize_t)sizeof m ||
-        m.kind != 'R') {
-        if (m.kind == 'E') {
-            m.what[sizeof m.what - 1] = 0;
-            box_fail(err, errlen, "box setup failed at %s: %s", m.what, strerrordesc_np(m.value));
-        } else {
-            box_fail(err, errlen, "the slot's template did not build its root");
-        }
+    if (init_message(status[0], 30000, 'R', err, errlen,
+                     "the slot's template did not build its root") < 0)
         goto out;
-    }
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
     s->tmpl_fd = open(path, O_RDONLY | O_CLOEXEC);

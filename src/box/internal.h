@@ -244,6 +244,11 @@ int init_conf_encode(box_pool *p, char *err, size_t errlen);
  * it said anything yet) or else otherwise; returns -1. */
 int init_failure(int status_r, char *err, size_t errlen, const char *otherwise);
 
+/* Waits up to timeout_ms for the init's message: 0 when it is of kind want,
+ * else -1 with why, as init_failure says it. */
+int init_message(int status_r, int timeout_ms, char want, char *err, size_t errlen,
+                 const char *otherwise);
+
 /* Writes the slot's whole conf (mode: BOXINIT_RUN or BOXINIT_TEMPLATE) to
  * the init's sync pipe; -1 on error. */
 int init_conf_send(const box_slot *s, int fd, uint32_t mode);

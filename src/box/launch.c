@@ -117,36 +117,44 @@ int init_conf_encode(box_pool *p, char *err, size_t errlen)
     return 0;
 }
 
-int init_failure(int status_r, char *err, size_t errlen, const char *otherwise)
+int init_message(int status_r, int timeout_ms, char want, char *err, size_t errlen,
+                 const char *otherwise)
 {
     struct pollfd pfd = {.fd = status_r, .events = POLLIN};
     boxinit_msg m;
-    if (poll(&pfd, 1, 0) == 1 && read(status_r, &m, sizeof m) == (ssize_t)sizeof m &&
-        m.kind == 'E') {
-        m.what[sizeof m.what - 1] = 0;
-        return box_fail(err, errlen, "box setup failed at %s: %s", m.what,
-                        strerrordesc_np(m.value));
+    if (poll(&pfd, 1, timeout_ms) == 1 && read(status_r, &m, sizeof m) == (ssize_t)sizeof m) {
+        if (want && m.kind == want)
+            return 0;
+        if (m.kind == 'E') {
+            m.what[sizeof m.what - 1] = 0;
+            return box_fail(err, errlen, "box setup failed at %s: %s", m.what,
+                            strerrordesc_np(m.value));
+        }
     }
     return box_fail(err, errlen, "%s", otherwise);
+}
+
+int init_failure(int status_r, char *err, size_t errlen, const char *otherwise)
+{
+    return init_message(status_r, 0, 0, err, errlen, otherwise);
 }
 
 int init_conf_send(const box_slot *s, int fd, uint32_t mode)
 {
     const box_pool *p = s->pool;
-    size_t root = strlen(s->root) + 1, work = strlen(s->work) + 1;
+    size_t root = strlen(s->root) + 1;
     /* A box needs only the filter: the plan is the template's. */
     size_t part =
         mode == BOXINIT_TEMPLATE ? p->init_conf_len : p->filter.len * sizeof *p->filter.filter;
     boxinit_conf h = {
         .magic = BOXINIT_MAGIC,
-        .len = (uint32_t)(part + root + work),
+        .len = (uint32_t)(part + root),
         .cap_last = p->cap_last,
         .nfilter = p->filter.len,
         .nops = mode == BOXINIT_TEMPLATE ? (uint32_t)p->plan.n : 0,
         .mode = mode,
     };
-    struct iovec iov[] = {
-        {&h, sizeof h}, {p->init_conf, part}, {(void *)s->root, root}, {(void *)s->work, work}};
+    struct iovec iov[] = {{&h, sizeof h}, {p->init_conf, part}, {(void *)s->root, root}};
     size_t total = sizeof h + h.len;
     /* Less than a pipe holds after the first write, and the init reads it
      * at once: a short write only continues. */

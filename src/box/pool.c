@@ -266,9 +266,6 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     fs_umount_below(p->state_dir);
     /* From here every failure goes through box_pool_close. The held fds
      * first, while fd numbers are low. */
-    for (int i = 0; i < (int)(sizeof p->launch_fds / sizeof p->launch_fds[0]); i++)
-        p->launch_fds[i] = -1;
-    p->launch_null = -1;
     if (launch_reserve(p, err, errlen) < 0)
         goto fail;
     cpu_set_t allowed;

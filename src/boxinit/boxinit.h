@@ -51,8 +51,8 @@ typedef enum { PLAN_DIR, PLAN_SYMLINK, PLAN_BIND_RO, PLAN_FILE } plan_kind;
 #define BOXINIT_MAX_FILTER 4096
 
 /* The conf: this header, nfilter struct sock_filter (the seccomp program),
- * nops times (boxinit_op, dst, NUL, src, NUL), then the slot's root and
- * workspace paths, each NUL-terminated. */
+ * nops times (boxinit_op, dst, NUL, src, NUL), then the directory the
+ * template builds the slot's root on, NUL-terminated. */
 enum { BOXINIT_RUN, BOXINIT_TEMPLATE };
 
 typedef struct boxinit_conf {

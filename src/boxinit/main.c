@@ -65,7 +65,7 @@ static boxinit_conf conf;
 static char conf_data[BOXINIT_CONF_MAX] __attribute__((aligned(8)));
 static conf_op conf_ops[BOXINIT_MAX_OPS];
 static struct sock_fprog filter;
-static const char *conf_root, *conf_work;
+static const char *conf_root;
 
 static bool read_all(int fd, void *buf, size_t len)
 {
@@ -146,8 +146,7 @@ static bool conf_receive(int fd)
             !(conf_ops[i].src = conf_string(&p, end)))
             return false;
     }
-    return conf.mode <= BOXINIT_TEMPLATE && (conf_root = conf_string(&p, end)) &&
-           (conf_work = conf_string(&p, end)) && p == end;
+    return conf.mode <= BOXINIT_TEMPLATE && (conf_root = conf_string(&p, end)) && p == end;
 }
 
 __attribute__((noreturn)) static void die(const char *what)
