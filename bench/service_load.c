@@ -132,29 +132,56 @@ static double children_cpu_ms(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
-static int run_exec(size_t total, char **argv)
-{
-    double *lat = calloc(total, sizeof *lat);
-    if (!lat)
-        return 1;
-    size_t ok = 0;
-    double cpu0 = children_cpu_ms(), t0 = now_ms();
+typedef struct spawner {
+    char **argv;
+    size_t total;
+    atomic_size_t next, ok;
+    double *lat;
     posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1 /* O_WRONLY */, 0);
-    for (size_t i = 0; i < total; i++) {
-        double s = now_ms();
+} spawner;
+
+/* One worker: spawns the program and waits for it, one run after another,
+ * until the shared count is done. */
+static void *spawn_worker(void *arg)
+{
+    spawner *s = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&s->next, 1);
+        if (i >= s->total)
+            break;
+        double t0 = now_ms();
         pid_t pid;
         int st = -1;
-        if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0)
+        if (posix_spawn(&pid, s->argv[0], &s->fa, NULL, s->argv, environ) == 0)
             waitpid(pid, &st, 0);
-        lat[i] = now_ms() - s;
-        ok += st == 0;
+        s->lat[i] = now_ms() - t0;
+        if (st == 0)
+            atomic_fetch_add(&s->ok, 1);
     }
+    return NULL;
+}
+
+/* Runs argv total times, conc at once; the CPU per run is the children's
+ * (RUSAGE_CHILDREN), so it counts the program and not this process. */
+static int run_exec(size_t total, int conc, char **argv)
+{
+    spawner s = {.argv = argv, .total = total};
+    s.lat = calloc(total, sizeof *s.lat);
+    pthread_t *t = calloc((size_t)conc, sizeof *t);
+    if (!s.lat || !t || conc < 1)
+        return 1;
+    posix_spawn_file_actions_init(&s.fa);
+    posix_spawn_file_actions_addopen(&s.fa, 1, "/dev/null", 1 /* O_WRONLY */, 0);
+    double cpu0 = children_cpu_ms(), t0 = now_ms();
+    for (int i = 0; i < conc; i++)
+        pthread_create(&t[i], NULL, spawn_worker, &s);
+    for (int i = 0; i < conc; i++)
+        pthread_join(t[i], NULL);
     double wall = now_ms() - t0;
-    report(lat, total, ok, wall, (children_cpu_ms() - cpu0) / (double)total);
-    posix_spawn_file_actions_destroy(&fa);
-    free(lat);
+    report(s.lat, total, atomic_load(&s.ok), wall, (children_cpu_ms() - cpu0) / (double)total);
+    posix_spawn_file_actions_destroy(&s.fa);
+    free(t);
+    free(s.lat);
     return 0;
 }
 
@@ -163,8 +190,10 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "http") == 0)
         return run_http(argv[2], argv[3], atoi(argv[4]), strtoull(argv[5], NULL, 10));
     if (argc >= 5 && strcmp(argv[1], "exec") == 0 && strcmp(argv[3], "--") == 0)
-        return run_exec(strtoull(argv[2], NULL, 10), argv + 4);
+        return run_exec(strtoull(argv[2], NULL, 10), 1, argv + 4);
+    if (argc >= 6 && strcmp(argv[1], "exec") == 0 && strcmp(argv[4], "--") == 0)
+        return run_exec(strtoull(argv[2], NULL, 10), atoi(argv[3]), argv + 5);
     fprintf(stderr, "usage: service_load http URL BODY CONCURRENCY REQUESTS\n"
-                    "       service_load exec REQUESTS -- ARGV...\n");
+                    "       service_load exec REQUESTS [CONCURRENCY] -- ARGV...\n");
     return 2;
 }

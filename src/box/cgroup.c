@@ -10,7 +10,9 @@
  * limits. It is kept only when it is empty after a step; where the peak
  * cannot be reset (v2 before 6.12), or a process would not die, it is
  * removed and the next step makes a fresh one. Keeping it saves a mkdir and
- * an rmdir per hierarchy per step, each under the kernel's cgroup mutex. */
+ * an rmdir per hierarchy per step, each under the kernel's cgroup mutex; the
+ * files a step reads and writes stay open with it (an open and a close of a
+ * cgroup file cost more than the read). */
 #include "box/internal.h"
 
 #include "common/cleanup.h"
@@ -28,13 +30,17 @@
 
 static const char *const v1_names[CG_NCTL] = {"memory", "pids", "cpuacct", "freezer"};
 
+/* Writes val to an open cgroup file (each write is a whole command). */
+static int write_fd(int fd, const char *val)
+{
+    size_t n = strlen(val);
+    return fd >= 0 && write(fd, val, n) == (ssize_t)n ? 0 : -1;
+}
+
 static int write_at(int dfd, const char *file, const char *val)
 {
     _cleanup_close_ int fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -1;
-    size_t n = strlen(val);
-    return write(fd, val, n) == (ssize_t)n ? 0 : -1;
+    return write_fd(fd, val);
 }
 
 /* Reads fd from its start into buf, NUL-terminated; -1 on error. */
@@ -270,10 +276,11 @@ void cg_cleanup_stale(const cg_host *h)
     }
 }
 
-static uint64_t keyed_at(int dfd, const char *file, const char *key)
+/* The value of "key N" in a flat-keyed cgroup file open at fd; 0 if absent. */
+static uint64_t keyed_fd(int fd, const char *key)
 {
     char buf[4096];
-    if (read_at(dfd, file, buf, sizeof buf) < 0)
+    if (read_fd(fd, buf, sizeof buf) < 0)
         return 0;
     size_t kl = strlen(key);
     for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
@@ -292,9 +299,9 @@ int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t 
 {
     memset(r, 0, sizeof *r);
     r->host = h;
-    r->cpu_fd = r->peak_fd = -1;
+    r->cpu_fd = r->peak_fd = r->usage_fd = r->oom_fd = -1;
     for (int c = 0; c < CG_NCTL; c++)
-        r->dfd[c] = -1;
+        r->dfd[c] = r->procs_fd[c] = -1;
     FOR_EACH_HIER(h, c)
     {
         slot_dir(h, c, slot, "run", r->dir[c], PATH_MAX);
@@ -303,7 +310,15 @@ int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t 
         r->dfd[c] = open(r->dir[c], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (r->dfd[c] < 0)
             return box_fail(err, errlen, "cannot open cgroup %s:", r->dir[c]);
+        r->procs_fd[c] = openat(r->dfd[c], "cgroup.procs", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (r->procs_fd[c] < 0)
+            return box_fail(err, errlen, "cannot open %s/cgroup.procs:", r->dir[c]);
     }
+    int m = h->version == 2 ? 0 : CG_MEMORY;
+    r->oom_fd = openat(r->dfd[m], h->version == 2 ? "memory.events" : "memory.oom_control",
+                       O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (r->oom_fd < 0)
+        return box_fail(err, errlen, "cannot open the OOM counter of %s:", r->dir[m]);
     if (h->version == 2) {
         r->cpu_fd = openat(r->dfd[0], "cpu.stat", O_RDONLY | O_CLOEXEC);
         /* A write resets the peak seen through this fd (Linux 6.12+); where
@@ -317,6 +332,15 @@ int cg_run_create(const cg_host *h, unsigned slot, cg_run *r, char *err, size_t 
     } else {
         if (r->dfd[CG_CPU] >= 0)
             r->cpu_fd = openat(r->dfd[CG_CPU], "cpuacct.usage", O_RDONLY | O_CLOEXEC);
+        /* The peak reported is memsw's where swap is accounted; both reset. */
+        r->peak_fd = openat(
+            r->dfd[m], h->memsw ? "memory.memsw.max_usage_in_bytes" : "memory.max_usage_in_bytes",
+            O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (h->memsw)
+            r->usage_fd =
+                openat(r->dfd[m], "memory.max_usage_in_bytes", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (r->peak_fd < 0 || (h->memsw && r->usage_fd < 0))
+            return box_fail(err, errlen, "cannot open the peak memory of %s:", r->dir[m]);
         r->reusable = true; /* memory.max_usage_in_bytes takes a reset */
     }
     if (r->cpu_fd < 0)
@@ -376,18 +400,12 @@ void cg_run_start(cg_run *r)
 {
     r->cpu_base = 0;
     r->cpu_base = cg_run_cpu_ns(r);
-    if (r->host->version == 2) {
-        r->oom_before = keyed_at(r->dfd[0], "memory.events", "oom_kill");
-        if (r->peak_fd >= 0 && write(r->peak_fd, "0", 1) != 1) {
-            /* then the peak counts from the cgroup's creation */
-        }
-        return;
-    }
-    r->oom_before = keyed_at(r->dfd[CG_MEMORY], "memory.oom_control", "oom_kill");
-    /* Writing resets the high-water mark to the current usage. */
-    write_at(r->dfd[CG_MEMORY], "memory.max_usage_in_bytes", "0");
-    if (r->host->memsw)
-        write_at(r->dfd[CG_MEMORY], "memory.memsw.max_usage_in_bytes", "0");
+    r->oom_before = keyed_fd(r->oom_fd, "oom_kill");
+    /* Writing resets the high-water mark to the current usage (v2: where
+     * it cannot, the peak counts from the cgroup's creation, and the
+     * cgroup is not kept). */
+    write_fd(r->peak_fd, "0");
+    write_fd(r->usage_fd, "0");
 }
 
 int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
@@ -396,7 +414,7 @@ int cg_run_attach(cg_run *r, pid_t pid, char *err, size_t errlen)
     snprintf(val, sizeof val, "%d", (int)pid);
     FOR_EACH_HIER(r->host, c)
     {
-        if (write_at(r->dfd[c], "cgroup.procs", val) < 0)
+        if (write_fd(r->procs_fd[c], val) < 0)
             return box_fail(err, errlen, "cannot move pid %d into %s:", (int)pid, r->dir[c]);
     }
     return 0;
@@ -419,23 +437,12 @@ uint64_t cg_run_cpu_ns(cg_run *r)
 
 void cg_run_memory(cg_run *r, uint64_t *peak, uint64_t *oom_kills)
 {
-    uint64_t oom;
     char buf[64];
-    if (r->host->version == 2) {
-        if ((read_fd(r->peak_fd, buf, sizeof buf) < 0 || !buf[0]) &&
-            read_at(r->dfd[0], "memory.peak", buf, sizeof buf) < 0)
-            buf[0] = 0;
-        *peak = strtoull(buf, NULL, 10);
-        oom = keyed_at(r->dfd[0], "memory.events", "oom_kill");
-    } else {
-        if (read_at(r->dfd[CG_MEMORY],
-                    r->host->memsw ? "memory.memsw.max_usage_in_bytes"
-                                   : "memory.max_usage_in_bytes",
-                    buf, sizeof buf) < 0)
-            buf[0] = 0;
-        *peak = strtoull(buf, NULL, 10);
-        oom = keyed_at(r->dfd[CG_MEMORY], "memory.oom_control", "oom_kill");
-    }
+    if ((read_fd(r->peak_fd, buf, sizeof buf) < 0 || !buf[0]) &&
+        (r->host->version == 1 || read_at(r->dfd[0], "memory.peak", buf, sizeof buf) < 0))
+        buf[0] = 0;
+    *peak = strtoull(buf, NULL, 10);
+    uint64_t oom = keyed_fd(r->oom_fd, "oom_kill");
     *oom_kills = oom > r->oom_before ? oom - r->oom_before : 0;
 }
 
@@ -451,7 +458,7 @@ int cg_run_recycle(cg_run *r)
     if (!r->host || !r->reusable)
         return -1;
     char buf[64];
-    if (read_at(r->dfd[procs_hier(r->host)], "cgroup.procs", buf, sizeof buf) < 0)
+    if (read_fd(r->procs_fd[procs_hier(r->host)], buf, sizeof buf) < 0)
         return -1;
     if (buf[0] && cg_run_kill(r) < 0)
         return -1; /* something would not die: a fresh cgroup for the next step */
@@ -470,11 +477,14 @@ void cg_run_destroy(cg_run *r)
     }
     cleanup_closep(&r->cpu_fd);
     cleanup_closep(&r->peak_fd);
+    cleanup_closep(&r->usage_fd);
+    cleanup_closep(&r->oom_fd);
     for (int c = 0; c < CG_NCTL; c++) {
         cleanup_closep(&r->dfd[c]);
-        r->dfd[c] = -1;
+        cleanup_closep(&r->procs_fd[c]);
+        r->dfd[c] = r->procs_fd[c] = -1;
     }
-    r->cpu_fd = r->peak_fd = -1;
+    r->cpu_fd = r->peak_fd = r->usage_fd = r->oom_fd = -1;
     r->host = NULL;
 }
 

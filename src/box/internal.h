@@ -32,8 +32,12 @@ typedef struct cg_run {
     const cg_host *host;
     char dir[CG_NCTL][PATH_MAX]; /* the run's directory in each hierarchy in use */
     int dfd[CG_NCTL];            /* the same, open (v2: [0], also for CLONE_INTO_CGROUP) */
+    int procs_fd[CG_NCTL];       /* cgroup.procs in each, read and written (attach) */
     int cpu_fd;                  /* cpuacct.usage (ns) or cpu.stat (usage_usec) */
-    int peak_fd;                 /* v2: memory.peak, reset through this fd (Linux 6.12+) */
+    int peak_fd;                 /* v2: memory.peak, reset through this fd (Linux 6.12+);
+                                    v1: memory[.memsw].max_usage_in_bytes, reset by a write */
+    int usage_fd;                /* v1 with swap accounting: memory.max_usage_in_bytes */
+    int oom_fd;                  /* memory.events (v2) or memory.oom_control (v1) */
     bool reusable;               /* its counters can be reset: kept for the slot's next step */
     char limits[48];             /* the limits last written ("" none) */
     uint64_t oom_before;

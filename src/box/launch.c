@@ -313,8 +313,15 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
         enter_box(TOP + 1, TOP + 2);
     /* The new user namespace gave us every capability in it, but execve as
      * a uid it does not map yet (the parent writes the maps after the
-     * clone) would drop them: carry them over as ambient capabilities.
-     * The init clears every set before the program starts. */
+     * clone) would drop them: carry over as ambient capabilities what the
+     * init needs, and no more (each raise is a system call). A box's init
+     * becomes inside root and drops to the box's uid (SETUID, SETGID),
+     * unshares its cgroup namespace (SYS_ADMIN), empties the bounding set
+     * (SETPCAP) and sets resource limits above the server's (SYS_RESOURCE).
+     * A template's builds a root from the host's files: all of them. The
+     * init clears every set before the program starts. */
+    static const int box_caps[] = {CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_ADMIN,
+                                   CAP_SYS_RESOURCE};
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
     struct __user_cap_data_struct caps[2];
     if (syscall(SYS_capget, &hdr, caps) < 0)
@@ -323,8 +330,9 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
     caps[1].inheritable = caps[1].permitted;
     if (syscall(SYS_capset, &hdr, caps) < 0)
         syscall(SYS_exit, 127);
-    for (int c = 0; c <= l->cap_last; c++)
-        syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0);
+    int ncaps = box ? (int)(sizeof box_caps / sizeof box_caps[0]) : l->cap_last + 1;
+    for (int i = 0; i < ncaps; i++)
+        syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, box ? box_caps[i] : i, 0, 0);
     static const char *const argv[] = {"xxx-init", NULL}, *const envp[] = {NULL};
     syscall(SYS_execveat, TOP, "", argv, envp, AT_EMPTY_PATH);
     child_fail("exec xxx-init from its memfd");

@@ -36,6 +36,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -325,12 +326,29 @@ static void set_limits(const spec_hdr *l)
     }
 }
 
+/* The signals ignored now (SigIgn in /proc/self/status, a box's own
+ * /proc); every signal when that cannot be read. */
+static unsigned long long ignored_signals(void)
+{
+    char buf[2048];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    char *p = strstr(buf, "\nSigIgn:\t"), *end;
+    unsigned long long mask = p ? strtoull(p + 9, &end, 16) : 0;
+    return p && end != p + 9 ? mask : ~0ULL;
+}
+
 static void reset_signals(void)
 {
     /* The server ignores SIGPIPE and may block signals; ignored dispositions
-     * and the mask survive execve, so the program would inherit them. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
+     * and the mask survive execve (handlers do not), so the program would
+     * inherit them. */
+    unsigned long long ignored = ignored_signals();
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && (ignored & (1ULL << (sig - 1))))
             signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
