@@ -338,26 +338,43 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         goto out;
     }
     int fds[BOXINIT_NFDS] = {sync[0], status[1], in[0], out[1], errp[1], ctl[1]};
-    /* The child joins the slot's network namespace by being cloned from a
-     * thread that stands in it for the moment: once in its own user
-     * namespace it could no longer join one owned by the host. Its mount
-     * and user namespaces it makes itself (init_clone). */
+    /* The child joins the slot's network and IPC namespaces by being
+     * cloned from a thread that stands in them for the moment: once in its
+     * own user namespace it could no longer join ones owned by the host.
+     * The IPC namespace is emptied first: the slot's last box is dead, and
+     * what it left must not reach this one. Its mount and user namespaces
+     * the child makes itself (init_clone). */
     if (setns(s->netns_fd, CLONE_NEWNET) < 0) {
         box_fail(err, errlen, "cannot enter the slot's network namespace:");
         goto out;
     }
     bool in_cgroup;
-    pid_t pid = init_clone(p, fds, CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
-                           p->cg.version == 2 ? w->cg.dfd[0] : -1, &in_cgroup, &w->pidfd,
-                           s->tmpl_fd, s->work_fd);
+    pid_t pid = -1;
     int clone_errno = errno;
+    bool in_ipcns = setns(s->ipcns_fd, CLONE_NEWIPC) == 0;
+    if (in_ipcns) {
+        ipcns_empty();
+        pid =
+            init_clone(p, fds, CLONE_NEWPID | CLONE_NEWUTS, p->cg.version == 2 ? w->cg.dfd[0] : -1,
+                       &in_cgroup, &w->pidfd, s->tmpl_fd, s->work_fd);
+        clone_errno = errno;
+        if (setns(p->host_ipcns_fd, CLONE_NEWIPC) < 0) {
+            perror("xxx: cannot return to the host IPC namespace");
+            abort();
+        }
+    } else {
+        clone_errno = errno;
+    }
     if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
         perror("xxx: cannot return to the host network namespace");
         abort();
     }
     if (pid < 0) {
         errno = clone_errno;
-        box_fail(err, errlen, "clone:");
+        if (in_ipcns)
+            box_fail(err, errlen, "clone:");
+        else
+            box_fail(err, errlen, "cannot enter the slot's IPC namespace:");
         goto out;
     }
     w->pid = pid;

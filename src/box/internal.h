@@ -95,11 +95,16 @@ int seccomp_build(struct sock_fprog *prog, char *err, size_t errlen);
 /* Writes the policy table, one line per rule, for `xxxd box check`. */
 void seccomp_describe(char *buf, size_t len);
 
-/* ---- network namespaces (netns.c) ------------------------------------ */
+/* ---- a slot's network and IPC namespaces (netns.c) -------------------- */
 
-/* Creates a network namespace with only loopback up; returns its fd. Must
- * be called while the process has a single thread. */
+/* Creates a network namespace with only loopback up; returns its fd. */
 int netns_create(char *err, size_t errlen);
+
+/* Creates an IPC namespace; returns its fd. */
+int ipcns_create(char *err, size_t errlen);
+
+/* Removes every SysV object of the calling thread's IPC namespace; returns how many. */
+int ipcns_empty(void);
 
 /* ---- filesystem (fs.c) ----------------------------------------------- */
 
@@ -172,6 +177,7 @@ struct box_slot {
     unsigned index;
     uid_t uid;
     int netns_fd;
+    int ipcns_fd;  /* emptied before each box is cloned into it (ipcns_empty) */
     int tmpl_fd;   /* the slot's template mount namespace (slot_template_build) */
     int cancel_fd; /* eventfd that wakes box_exec on box_cancel */
     atomic_bool cancelled;
@@ -204,7 +210,7 @@ struct box_pool {
     pthread_t warmer;
     bool warmer_running, stopping;
     unsigned free;
-    int host_netns_fd;
+    int host_netns_fd, host_ipcns_fd;
     int lock_fd;
     cg_host cg;
     struct sock_fprog filter;

@@ -98,9 +98,10 @@ static void slot_close(box_slot *s)
     if (s->work_fd >= 0)
         fs_workspace_umount(s->work, &s->work_fd);
     cleanup_closep(&s->netns_fd);
+    cleanup_closep(&s->ipcns_fd);
     cleanup_closep(&s->tmpl_fd);
     cleanup_closep(&s->cancel_fd);
-    s->netns_fd = s->tmpl_fd = s->cancel_fd = -1;
+    s->netns_fd = s->ipcns_fd = s->tmpl_fd = s->cancel_fd = -1;
     rmdir(s->work);
     rmdir(s->root);
     rmdir(s->dir);
@@ -113,7 +114,7 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     s->index = i;
     s->uid = p->first_uid + i;
     s->work_fd = -1;
-    s->netns_fd = s->tmpl_fd = s->cancel_fd = -1;
+    s->netns_fd = s->ipcns_fd = s->tmpl_fd = s->cancel_fd = -1;
     s->step_pidfd = s->step_ctl = -1;
     pthread_mutex_init(&s->step_mu, NULL);
     pthread_mutex_init(&s->ctl_write_mu, NULL);
@@ -131,7 +132,7 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     if (s->cancel_fd < 0)
         return box_fail(err, errlen, "eventfd:");
     s->netns_fd = netns_create(err, errlen);
-    if (s->netns_fd < 0)
+    if (s->netns_fd < 0 || (s->ipcns_fd = ipcns_create(err, errlen)) < 0)
         return -1;
     s->work_bytes = p->max.tmpfs_bytes;
     if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, errlen) < 0 ||
@@ -224,7 +225,7 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     _cleanup_free_ box_pool *p = calloc(1, sizeof *p);
     if (!p)
         return box_fail(err, errlen, "out of memory");
-    p->lock_fd = p->host_netns_fd = p->init_fd = -1;
+    p->lock_fd = p->host_netns_fd = p->host_ipcns_fd = p->init_fd = -1;
     p->max = box_limits_default();
     if (cfg) {
         box_limits m = cfg->max;
@@ -292,8 +293,9 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     cg_cleanup_stale(&p->cg);
 
     p->host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (p->host_netns_fd < 0) {
-        box_fail(err, errlen, "cannot open the host network namespace:");
+    p->host_ipcns_fd = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
+    if (p->host_netns_fd < 0 || p->host_ipcns_fd < 0) {
+        box_fail(err, errlen, "cannot open the host's network and IPC namespaces:");
         goto fail;
     }
     pthread_mutex_init(&p->mu, NULL);
@@ -305,8 +307,8 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
         goto fail;
     }
     for (unsigned i = 0; i < p->nslots; i++) {
-        p->slots[i].work_fd = p->slots[i].netns_fd = p->slots[i].tmpl_fd = p->slots[i].cancel_fd =
-            -1;
+        box_slot *s = &p->slots[i];
+        s->work_fd = s->netns_fd = s->ipcns_fd = s->tmpl_fd = s->cancel_fd = -1;
         if (slot_open(p, i, err, errlen) < 0)
             goto fail;
     }
@@ -356,6 +358,7 @@ void box_pool_close(box_pool *p)
     free(p->init_conf);
     cleanup_closep(&p->init_fd);
     cleanup_closep(&p->host_netns_fd);
+    cleanup_closep(&p->host_ipcns_fd);
     launch_release(p);
     if (p->lock_fd >= 0) {
         char lock[PATH_MAX + 8];

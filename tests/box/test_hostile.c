@@ -723,6 +723,47 @@ static void ipc_and_file_locks_are_no_channel_between_boxes(void **state)
     bt_release(ctx, b);
 }
 
+/* A slot's boxes share one IPC namespace, emptied before each box: what a
+ * step leaves there reaches neither the slot's next step nor any later
+ * lease of any slot. */
+static void ipc_objects_do_not_outlive_their_step(void **state)
+{
+    bt_ctx *ctx = *state;
+    box_slot *a = bt_acquire(ctx);
+    bt_put_prog(ctx, a, "ipc");
+    box_result left = {0}, next = {0};
+    bt_run(a, (const char *const[]){BT_PROG("ipc"), "leave", NULL}, bt_limits(10000), &left);
+    bt_assert_status(&left, BOX_OK);
+    bt_assert_line(&left, "shm_create", "0");
+    bt_assert_line(&left, "msg_send", "0");
+    bt_assert_line(&left, "sem_create", "0");
+    bt_run(a, (const char *const[]){BT_PROG("ipc"), "probe", NULL}, bt_limits(10000), &next);
+    bt_assert_status(&next, BOX_OK);
+    bt_assert_errno(&next, "shm", ENOENT);
+    bt_assert_errno(&next, "msg", ENOENT);
+    bt_assert_errno(&next, "sem", ENOENT);
+    box_result_free(&left);
+    box_result_free(&next);
+    bt_release(ctx, a);
+
+    box_slot *all[BT_SLOTS];
+    for (int i = 0; i < BT_SLOTS; i++) {
+        all[i] = bt_acquire(ctx);
+        bt_put_prog(ctx, all[i], "ipc");
+    }
+    for (int i = 0; i < BT_SLOTS; i++) {
+        box_result r = {0};
+        bt_run(all[i], (const char *const[]){BT_PROG("ipc"), "probe", NULL}, bt_limits(10000), &r);
+        bt_assert_status(&r, BOX_OK);
+        bt_assert_errno(&r, "shm", ENOENT);
+        bt_assert_errno(&r, "msg", ENOENT);
+        bt_assert_errno(&r, "sem", ENOENT);
+        box_result_free(&r);
+    }
+    for (int i = 0; i < BT_SLOTS; i++)
+        bt_release(ctx, all[i]);
+}
+
 /* ---- 19. /proc ------------------------------------------------------------------ */
 
 static void proc_hides_environments_and_refuses_sysrq_sys_and_kcore(void **state)
@@ -1340,6 +1381,7 @@ int main(void)
         bt_test(vsock_packet_netlink_and_host_ports_are_unreachable),
         bt_test(abstract_socket_of_one_box_is_unreachable_from_another),
         bt_test(ipc_and_file_locks_are_no_channel_between_boxes),
+        bt_test(ipc_objects_do_not_outlive_their_step),
         bt_test(proc_hides_environments_and_refuses_sysrq_sys_and_kcore),
         bt_test(planted_links_fifo_and_devices_never_touch_host_files),
         bt_test(root_and_usr_cannot_be_made_writable),

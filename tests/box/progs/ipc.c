@@ -1,5 +1,7 @@
-/* ipc hold|probe — looks for a channel between two concurrent boxes.
- * "hold" creates a SysV shared memory segment and message queue and a POSIX
+/* ipc hold|leave|probe — looks for a channel between two boxes.
+ * "leave" creates a SysV shared memory segment (with "secret" in it), a
+ * message queue with a message and a semaphore set, prints left=1 and exits
+ * without removing them. "hold" creates a SysV shared memory segment and message queue and a POSIX
  * message queue with well-known names, takes an flock and a POSIX read lock
  * on the shared read-only file /usr/bin/env, prints holding=1 and keeps all
  * of it until stdin closes. "probe" looks for each: shm/msg/mq=ERRNO (or 0
@@ -12,10 +14,12 @@
 #include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 
 #define SHM_KEY 0x58585801
 #define MSG_KEY 0x58585802
+#define SEM_KEY 0x58585803
 #define MQ_NAME "/xxx-test-mq"
 #define LOCK_FILE "/usr/bin/env"
 
@@ -54,10 +58,33 @@ static int hold(void)
     return 0;
 }
 
+static int leave(void)
+{
+    int shm = shmget(SHM_KEY, 4096, IPC_CREAT | 0666);
+    report("shm_create", shm);
+    char *p = shm >= 0 ? shmat(shm, NULL, 0) : (void *)-1;
+    if (p != (void *)-1) {
+        strcpy(p, "secret");
+        shmdt(p);
+    }
+    int msg = msgget(MSG_KEY, IPC_CREAT | 0666);
+    report("msg_create", msg);
+    struct {
+        long type;
+        char text[8];
+    } m = {1, "secret"};
+    if (msg >= 0)
+        report("msg_send", msgsnd(msg, &m, sizeof(m.text), IPC_NOWAIT));
+    report("sem_create", semget(SEM_KEY, 1, IPC_CREAT | 0666));
+    sayf("left", "1");
+    return 0;
+}
+
 static int probe(void)
 {
     report("shm", shmget(SHM_KEY, 0, 0));
     report("msg", msgget(MSG_KEY, 0));
+    report("sem", semget(SEM_KEY, 0, 0));
     report("mq", mq_open(MQ_NAME, O_RDONLY));
     int fd = open(LOCK_FILE, O_RDONLY);
     report("flock", flock(fd, LOCK_EX | LOCK_NB));
@@ -71,5 +98,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "hold") == 0)
         return hold();
+    if (argc > 1 && strcmp(argv[1], "leave") == 0)
+        return leave();
     return probe();
 }
