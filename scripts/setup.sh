@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential pkg-config clang-format
+  build-essential pkg-config clang-format musl-tools
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libseccomp-dev libcmocka-dev
   libwslay-dev libedit-dev libgnutls28-dev curl jq expect chromium etcd-server etcd-client iproute2
   python3 nodejs ruby golang-go rustc php-cli lua5.4 perl default-jdk-headless bash

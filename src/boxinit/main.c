@@ -375,6 +375,19 @@ static void forward_interrupt(int sig)
         kill(interrupt_target, SIGINT);
 }
 
+/* The text of an errno, without allocating (we share the init's memory
+ * here): glibc's strerror may format an unknown number into a buffer it
+ * allocates, musl's only looks it up. */
+static const char *error_text(int e)
+{
+#ifdef __GLIBC__
+    const char *t = strerrordesc_np(e);
+    return t ? t : "unknown error";
+#else
+    return strerror(e);
+#endif
+}
+
 __attribute__((noreturn)) static void run_program(void)
 {
     close(BOXINIT_STATUS_FD);
@@ -384,7 +397,7 @@ __attribute__((noreturn)) static void run_program(void)
     /* As a shell would: the reason on stderr, 127 for "not found". */
     int e = errno;
     char msg[300];
-    int n = snprintf(msg, sizeof msg, "xxx: cannot run %s: %s\n", spec_argv[0], strerrordesc_np(e));
+    int n = snprintf(msg, sizeof msg, "xxx: cannot run %s: %s\n", spec_argv[0], error_text(e));
     if (write(2, msg, n > 0 ? (size_t)n : 0) < 0) {
         /* stderr gone: the exit status still says it */
     }
