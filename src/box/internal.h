@@ -200,6 +200,13 @@ struct box_slot {
     char root[256];
 };
 
+/* Threads that wipe released slots and park inits in free ones: one per
+ * CPU we may use (at least 2, at most this, no more than slots). Most of a
+ * box's making is waiting, not CPU (the kernel's RCU grace periods: an
+ * unmount's, a v1 cgroup attach's, milliseconds each), so one thread
+ * falls behind what several cores run; several overlap their waits. */
+#define POOL_MAX_WARMERS 16
+
 struct box_pool {
     box_limits max;
     unsigned nslots;
@@ -207,8 +214,9 @@ struct box_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;      /* a slot came free, or a warm-up finished */
     pthread_cond_t warm_cv; /* the warmer has work */
-    pthread_t warmer;
-    bool warmer_running, stopping;
+    pthread_t warmers[POOL_MAX_WARMERS];
+    unsigned nwarmers; /* running */
+    bool stopping;
     unsigned free;
     int host_netns_fd, host_ipcns_fd;
     int lock_fd;

@@ -141,7 +141,8 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     return cg_slot_setup(&p->cg, i, err, errlen);
 }
 
-/* The warmer: parks a ready init in every free slot that lacks one. */
+/* A warmer: parks a ready init in every free slot that lacks one (several
+ * run at once, each on its own slot: s->warming). */
 /* Wipes a released slot's workspace (the files of the run go in one detach)
  * and mounts the next lease's, then returns the slot to the free list. */
 static void slot_reset(box_slot *s)
@@ -180,7 +181,7 @@ static void *warmer_main(void *arg)
         }
         for (unsigned i = 0; i < p->nslots && !s; i++) {
             box_slot *c = &p->slots[i];
-            if (!c->busy && !c->warm_ready && !c->warm_failed && c->work_fd >= 0)
+            if (!c->busy && !c->warming && !c->warm_ready && !c->warm_failed && c->work_fd >= 0)
                 s = c;
         }
         if (!s) {
@@ -320,13 +321,17 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int trc = pthread_create(&p->warmer, NULL, warmer_main, p);
+    int trc = 0;
+    unsigned want = p->ncpu_allowed < 2 ? 2 : (unsigned)p->ncpu_allowed;
+    want = want > POOL_MAX_WARMERS ? POOL_MAX_WARMERS : want;
+    while (p->nwarmers < want && p->nwarmers < p->nslots &&
+           (trc = pthread_create(&p->warmers[p->nwarmers], NULL, warmer_main, p)) == 0)
+        p->nwarmers++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (trc != 0) {
-        box_fail(err, errlen, "cannot start the warmer thread");
+        box_fail(err, errlen, "cannot start the warmer threads");
         goto fail;
     }
-    p->warmer_running = true;
     *out = steal_pointer(&p);
     return 0;
 fail:
@@ -338,12 +343,13 @@ void box_pool_close(box_pool *p)
 {
     if (!p)
         return;
-    if (p->warmer_running) {
+    if (p->nwarmers) {
         pthread_mutex_lock(&p->mu);
         p->stopping = true;
         pthread_cond_broadcast(&p->warm_cv);
         pthread_mutex_unlock(&p->mu);
-        pthread_join(p->warmer, NULL);
+        for (unsigned i = 0; i < p->nwarmers; i++)
+            pthread_join(p->warmers[i], NULL);
     }
     if (p->slots) {
         for (unsigned i = 0; i < p->nslots; i++)
@@ -460,7 +466,7 @@ void box_release(box_slot *s)
      * detach waits for an RCU grace period, idle time the caller would
      * otherwise spend instead of taking its next run. */
     pthread_mutex_lock(&p->mu);
-    if (p->warmer_running && !p->stopping) {
+    if (p->nwarmers && !p->stopping) {
         s->dirty = true;
         pthread_cond_signal(&p->warm_cv);
         pthread_mutex_unlock(&p->mu);
