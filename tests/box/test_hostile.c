@@ -1011,21 +1011,15 @@ static void no_capabilities_no_new_privs_seccomp_and_setuid_gains_nothing(void *
 
 /* ---- 24. run 1 writes, run 2 in the same slot ------------------------------------- */
 
-static void second_run_in_the_same_slot_sees_nothing_of_the_first(void **state)
+/* Runs "persist MODE" in a slot, releases it, takes slots until the same
+ * one comes back, and returns what "persist check" saw there. */
+static void persist_then_check(bt_ctx *ctx, const char *mode, box_result *first, box_result *second)
 {
-    bt_ctx *ctx = *state;
     box_slot *s = bt_acquire(ctx);
     unsigned index = box_slot_index(s);
     bt_put_prog(ctx, s, "persist");
-    box_result res;
-    bt_run(s, (const char *const[]){BT_PROG("persist"), "write", BOX_HOME, NULL}, bt_limits(10000),
-           &res);
-    bt_assert_status(&res, BOX_OK);
-    static const char *const places[] = {"tmp", "dev_shm", "home", "cache", "workdir"};
-    for (size_t i = 0; i < 5; i++)
-        bt_assert_line(&res, places[i], "0");
-    bt_assert_refused(&res, "var_tmp");
-    box_result_free(&res);
+    bt_run(s, (const char *const[]){BT_PROG("persist"), mode, BOX_HOME, NULL}, bt_limits(20000),
+           first);
     bt_release(ctx, s);
 
     /* Take slots until the same one comes back. */
@@ -1044,12 +1038,49 @@ static void second_run_in_the_same_slot_sees_nothing_of_the_first(void **state)
     assert_non_null(s);
     bt_put_prog(ctx, s, "persist");
     bt_run(s, (const char *const[]){BT_PROG("persist"), "check", BOX_HOME, NULL}, bt_limits(10000),
-           &res);
-    bt_assert_status(&res, BOX_OK);
-    for (size_t i = 0; i < 5; i++)
-        bt_assert_errno(&res, places[i], ENOENT);
-    box_result_free(&res);
+           second);
     bt_release(ctx, s);
+}
+
+static const char *const persist_places[] = {"tmp", "dev_shm", "home", "cache", "workdir"};
+
+/* What the next lease of the slot must see: none of it, an empty /tmp,
+ * /dev/shm and HOME, a workdir as new. */
+static void assert_nothing_persisted(box_result *res)
+{
+    bt_assert_status(res, BOX_OK);
+    for (size_t i = 0; i < 5; i++)
+        bt_assert_errno(res, persist_places[i], ENOENT);
+    static const char *const extras[] = {"deep", "locked", "link", "fifo", "hard"};
+    for (size_t i = 0; i < 5; i++)
+        bt_assert_errno(res, extras[i], ENOENT);
+    bt_assert_line(res, "tmp_entries", "0");
+    bt_assert_line(res, "shm_entries", "0");
+    bt_assert_line(res, "home_entries", "0");
+    bt_assert_line(res, "workdir_mode", "755");
+    bt_assert_line_in(res, "xattr", "ENODATA", "EOPNOTSUPP");
+}
+
+/* Nothing of a lease reaches the slot's next one: not files in any place a
+ * run can write, nor links, fifos, a locked directory, nesting, an xattr or
+ * a changed mode of the box's own directory. */
+static void second_run_in_the_same_slot_sees_nothing_of_the_first(void **state)
+{
+    box_result first, second;
+    persist_then_check(*state, "write", &first, &second);
+    bt_assert_status(&first, BOX_OK);
+    for (size_t i = 0; i < 5; i++)
+        bt_assert_line(&first, persist_places[i], "0");
+    bt_assert_refused(&first, "var_tmp");
+    bt_assert_line(&first, "nested", "0");
+    bt_assert_line(&first, "locked", "0");
+    bt_assert_line(&first, "link", "0");
+    bt_assert_line(&first, "fifo", "0");
+    bt_assert_line(&first, "hard", "0");
+    bt_assert_line(&first, "workdir_chmod", "0");
+    assert_nothing_persisted(&second);
+    box_result_free(&first);
+    box_result_free(&second);
 }
 
 /* ---- 25. hard rlimits, mknod, sethostname --------------------------------------- */

@@ -1,13 +1,69 @@
-/* persist write|check HOME — "write" leaves a file in every writable place
- * a run can reach (/tmp, /dev/shm, /var/tmp, HOME, HOME/.cache, the
- * workdir) and prints NAME=0|ERRNO; "check" looks for each and prints
- * NAME=0 when found, NAME=ENOENT when gone. */
+/* persist write|check HOME — "write" leaves a file in every writable
+ * place a run can reach (/tmp, /dev/shm, /var/tmp, HOME, HOME/.cache, the
+ * workdir) and prints NAME=0|ERRNO, then leaves what a walk that empties a
+ * workspace could trip on in /tmp: nesting eight deep, a directory with
+ * mode 000 holding a file, a symlink to a host file, a fifo, a hard link;
+ * it sets a user xattr on the workdir and makes it mode 0700. "check" looks for each and prints
+ * NAME=0 when found, NAME=ENOENT when gone, the entries left in /tmp,
+ * /dev/shm and HOME, the workdir's mode and its xattr. */
 #include "prog.h"
 
 #include <fcntl.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #define NAME "xxx-persist"
+
+static const char *const extras[] = {"/tmp/" NAME "-deep", "/tmp/" NAME "-locked",
+                                     "/tmp/" NAME "-link", "/tmp/" NAME "-fifo",
+                                     "/tmp/" NAME "-hard"};
+
+/* Entries in dir other than . and .. (and skip, if given); -1 if unreadable. */
+static int entries(const char *dir, const char *skip)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n +=
+            strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && (!skip || strcmp(e->d_name, skip));
+    closedir(d);
+    return n;
+}
+
+static void nest(const char *top, int depth)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", top);
+    mkdir(path, 0755);
+    for (int i = 0; i < depth; i++) {
+        size_t n = strlen(path);
+        snprintf(path + n, sizeof path - n, "/d%d", i);
+        mkdir(path, 0755);
+    }
+    size_t n = strlen(path);
+    snprintf(path + n, sizeof path - n, "/f");
+    int fd = open(path, O_CREAT | O_WRONLY, 0644);
+    report("nested", fd < 0 ? -1 : write(fd, "run1\n", 5));
+    close(fd);
+}
+
+static void leave_extras(void)
+{
+    nest(extras[0], 8);
+    mkdir(extras[1], 0755);
+    int fd = open("/tmp/" NAME "-locked/f", O_CREAT | O_WRONLY, 0644);
+    close(fd);
+    report("locked", chmod(extras[1], 0));
+    report("link", symlink("/etc/passwd", extras[2]));
+    report("fifo", mkfifo(extras[3], 0644));
+    report("hard", link("/tmp/" NAME, extras[4]));
+    sayf("xattr_set", "%s", setxattr(".", "user.xxx", "run1", 4, 0) == 0 ? "0" : errname(errno));
+    report("workdir_chmod", chmod(".", 0700));
+}
 
 int main(int argc, char **argv)
 {
@@ -36,6 +92,23 @@ int main(int argc, char **argv)
             struct stat st;
             report(keys[i], stat(places[i], &st));
         }
+    }
+    if (writing)
+        leave_extras();
+    else {
+        static const char *const names[] = {"deep", "locked", "link", "fifo", "hard"};
+        for (int i = 0; i < 5; i++) {
+            struct stat st;
+            report(names[i], lstat(extras[i], &st));
+        }
+        sayf("tmp_entries", "%d", entries("/tmp", NULL));
+        sayf("shm_entries", "%d", entries("/dev/shm", NULL));
+        sayf("home_entries", "%d", entries(home, NULL));
+        struct stat st;
+        if (stat(".", &st) == 0)
+            sayf("workdir_mode", "%o", (unsigned)(st.st_mode & 07777));
+        char v[16];
+        sayf("xattr", "%s", getxattr(".", "user.xxx", v, sizeof v) >= 0 ? "run1" : errname(errno));
     }
     return 0;
 }
