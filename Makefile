@@ -103,7 +103,10 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libxxx.a
 setup:
 	@bash scripts/setup.sh
 
-run: setup all
+# all in a second make: what setup installs (libraries, musl-gcc) is seen
+# only by a make that starts after it.
+run: setup
+	$(MAKE) all
 	./$(BUILD)/xxxd
 
 # Unit and end-to-end suites (need root: they build real boxes). `make test`
