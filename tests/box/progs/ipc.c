@@ -23,15 +23,15 @@
 #define MQ_NAME "/xxx-test-mq"
 #define LOCK_FILE "/usr/bin/env"
 
-static int hold(void)
+/* A SysV shared memory segment with "secret" in it (kept attached) and a
+ * message queue holding "secret", under the well-known keys. */
+static void make_shm_and_msg(void)
 {
     int shm = shmget(SHM_KEY, 4096, IPC_CREAT | 0666);
     report("shm_create", shm);
-    if (shm >= 0) {
-        char *p = shmat(shm, NULL, 0);
-        if (p != (void *)-1)
-            strcpy(p, "secret");
-    }
+    char *p = shm >= 0 ? shmat(shm, NULL, 0) : (void *)-1;
+    if (p != (void *)-1)
+        strcpy(p, "secret");
     int msg = msgget(MSG_KEY, IPC_CREAT | 0666);
     report("msg_create", msg);
     struct {
@@ -40,6 +40,11 @@ static int hold(void)
     } m = {1, "secret"};
     if (msg >= 0)
         report("msg_send", msgsnd(msg, &m, sizeof(m.text), IPC_NOWAIT));
+}
+
+static int hold(void)
+{
+    make_shm_and_msg();
     mqd_t mq = mq_open(MQ_NAME, O_CREAT | O_RDWR, 0666, NULL);
     report("mq_create", mq);
     if (mq >= 0)
@@ -60,21 +65,7 @@ static int hold(void)
 
 static int leave(void)
 {
-    int shm = shmget(SHM_KEY, 4096, IPC_CREAT | 0666);
-    report("shm_create", shm);
-    char *p = shm >= 0 ? shmat(shm, NULL, 0) : (void *)-1;
-    if (p != (void *)-1) {
-        strcpy(p, "secret");
-        shmdt(p);
-    }
-    int msg = msgget(MSG_KEY, IPC_CREAT | 0666);
-    report("msg_create", msg);
-    struct {
-        long type;
-        char text[8];
-    } m = {1, "secret"};
-    if (msg >= 0)
-        report("msg_send", msgsnd(msg, &m, sizeof(m.text), IPC_NOWAIT));
+    make_shm_and_msg();
     report("sem_create", semget(SEM_KEY, 1, IPC_CREAT | 0666));
     sayf("left", "1");
     return 0;
