@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Service cost: python hello through HTTP (POST /api/repl/execute on a real
 # xxxd) against bare `python3 -c` on the same machine, then throughput at
-# concurrency 1, 2, 4, 8, 16. Needs root. Writes the "Service" section of
+# concurrency 1, 2, 4, 8, 16, then paired rounds of bare and service for the
+# throughput verdict. Needs root. Writes the "Service" section of
 # docs/benchmarks.md (between the service markers; other sections stay).
 #
 #   bash bench/service_bench.sh [BUILD]      (make bench runs it)
-# N=... sets the runs per measurement (default 200).
+# N=... sets the runs per measurement (default 200), ROUNDS=... the paired
+# rounds (default 7).
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -66,9 +68,33 @@ cpu_run=$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", (a + b
 ceiling=$(awk -v c="$cores" -v t="$cpu_run" 'BEGIN {printf "%.1f", c * 1000 / t}')
 rows=$(awk -v m="$ceiling" -F'|' 'NF > 8 {printf "|%s|%s|%s|%s|%s|%s|%s| %.1f%% |\n", $2, $3, $4, $5, $6, $7, $8, 100 * $5 / m}' <<<"$rows")$'\n'
 added=$(awk -v a="$http_p50" -v b="$bare_p50" 'BEGIN {printf "%+.2f", a - b}')
-# One decimal, and the verdict on the unrounded ratio: 84.6% is not 85%.
 best_pct=$(awk -v r="$best" -v m="$ceiling" 'BEGIN {printf "%.1f", 100 * r / m}')
-verdict=$(awk -v r="$best" -v m="$ceiling" 'BEGIN {print (r >= 0.85 * m) ? "met" : "missed"}')
+
+# Paired rounds, for the verdict. The speed of this machine drifts by 5 to
+# 15% within minutes, more than the margin in question, so one ceiling for
+# the whole run can miss the throughput steps. Each round measures bare CPU
+# per run, the service at concurrency 8, then bare again; the round's
+# ceiling comes from the two bare figures around it (each the next round's
+# first). The verdict is on the median round, unrounded (84.6% is not 85%).
+rounds=${ROUNDS:-7}
+bare_cpu() { field cpu_ms_per_run "$("$load" exec 150 -- /usr/bin/python3 -c 'print("hello")')"; }
+pairs=""
+ratios=""
+prev=$(bare_cpu)
+for i in $(seq 1 "$rounds"); do
+  rps=$(field rps "$("$load" http "$url/api/repl/execute" "$body" 8 400)")
+  next=$(bare_cpu)
+  read -r ceil ratio raw < <(awk -v c="$cores" -v a="$prev" -v b="$next" -v r="$rps" \
+    'BEGIN {m = c * 1000 / ((a + b) / 2); printf "%.1f %.2f %.6f\n", m, 100 * r / m, 100 * r / m}')
+  pairs+="| $i | $prev | $next | $ceil | $rps | $ratio% |"$'\n'
+  ratios+="$raw"$'\n'
+  prev=$next
+done
+median_raw=$(sort -n <<<"${ratios%$'\n'}" | awk '{v[NR] = $1} END {printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+median=$(printf '%.2f' "$median_raw")
+low=$(sort -n <<<"${ratios%$'\n'}" | head -1 | xargs printf '%.2f')
+high=$(sort -n <<<"${ratios%$'\n'}" | tail -1 | xargs printf '%.2f')
+verdict=$(awk -v m="$median_raw" 'BEGIN {print (m >= 85) ? "met" : "missed"}')
 section=$(
   cat <<MD
 <!-- service:begin -->
@@ -96,8 +122,17 @@ box (namespaces, cgroup, mounts, seccomp) and xxxd together.
 | concurrency | requests | ok | runs/s | median ms | p99 ms | CPU ms/run | of ceiling |
 |---|---|---|---|---|---|---|---|
 $rows
+The verdict comes from $rounds paired rounds: bare CPU per run (150 runs),
+the service at concurrency 8 (400 requests), bare again; each round's
+ceiling is $cores cores over the mean of the two bare figures around it.
+
+| round | bare ms before | bare ms after | ceiling runs/s | service runs/s | of ceiling |
+|---|---|---|---|---|---|
+$pairs
 Targets (issue 3): at most 5 ms added to the median — measured $added ms;
-throughput within 85% of the CPU ceiling — best $best_pct% ($verdict). The
+throughput within 85% of the CPU ceiling — **median round $median%**
+(rounds $low% to $high%; $verdict); the best step of the table above,
+against its one ceiling, $best_pct%. The
 gap is CPU, not waiting: compare the "CPU ms/run" column with the bare
 $cpu_run ms. Where the rest goes at concurrency 16 (2026-11-27, after this
 day's second round of changes; CPU of each thread of xxxd from
