@@ -141,8 +141,6 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
     return cg_slot_setup(&p->cg, i, err, errlen);
 }
 
-/* A warmer: parks a ready init in every free slot that lacks one (several
- * run at once, each on its own slot: s->warming). */
 /* Wipes a released slot's workspace (the files of the run go in one detach)
  * and mounts the next lease's, then returns the slot to the free list. */
 static void slot_reset(box_slot *s)
@@ -162,6 +160,8 @@ static void slot_reset(box_slot *s)
     pthread_mutex_unlock(&p->mu);
 }
 
+/* A warmer: parks a ready init in every free slot that lacks one (several
+ * run at once, each on its own slot: s->warming). */
 static void *warmer_main(void *arg)
 {
     box_pool *p = arg;
