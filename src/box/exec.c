@@ -350,8 +350,8 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
     }
     bool in_cgroup;
     pid_t pid = -1;
-    int clone_errno = errno;
     bool in_ipcns = setns(s->ipcns_fd, CLONE_NEWIPC) == 0;
+    int clone_errno = errno; /* setns's, if it failed */
     if (in_ipcns) {
         ipcns_empty();
         pid =
@@ -362,8 +362,6 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
             perror("xxx: cannot return to the host IPC namespace");
             abort();
         }
-    } else {
-        clone_errno = errno;
     }
     if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
         perror("xxx: cannot return to the host network namespace");
