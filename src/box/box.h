@@ -148,6 +148,11 @@ const box_limits *box_pool_max(const box_pool *p);
 /* Returns "v1" or "v2": the cgroup layout in use. */
 const char *box_pool_cgroup_version(const box_pool *p);
 
+/* Whether a box whose step ended cleanly serves its slot's next step, and
+ * next lease (false where a cgroup's peak memory cannot be reset: cgroup
+ * v2 before Linux 6.12; then every step gets a new box). */
+bool box_pool_keeps_boxes(const box_pool *p);
+
 /* Takes a free slot, waiting up to timeout_ms (-1: forever, 0: no wait),
  * and gives it a fresh workspace of tmpfs_bytes (0: the maximum). NULL when
  * none came free in time, or on error (err says which). */

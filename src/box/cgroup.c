@@ -181,6 +181,20 @@ int cg_slot_setup(const cg_host *h, unsigned slot, char *err, size_t errlen)
     return 0;
 }
 
+bool cg_peak_resettable(const cg_host *h, unsigned slot)
+{
+    if (h->version == 1)
+        return true; /* memory.max_usage_in_bytes takes a reset */
+    char dir[PATH_MAX + 80], path[PATH_MAX + 100];
+    slot_dir(h, 0, slot, NULL, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/memory.peak", dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    bool ok = fd >= 0 && write(fd, "0", 1) == 1;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
 /* Sends SIGKILL to every pid listed in dir/cgroup.procs; returns how many. */
 static int kill_listed(const char *dir)
 {

@@ -64,8 +64,8 @@ typedef struct step {
     box_result *res;
     cg_run cg;
     pid_t pid;
-    int pidfd;
-    int in_w, out_r, err_r, status_r, live_in, ctl;
+    int pidfd, status_r; /* the box's: not the step's to close */
+    int in_w, out_r, err_r, live_in, ctl;
     bool ctl_eof_told;
     const char *stdin_pos;
     size_t stdin_left;
@@ -73,9 +73,13 @@ typedef struct step {
     size_t live_len, live_off;
     uint64_t output; /* bytes delivered so far */
     bool killed, exited, output_over;
+    bool init_gone;   /* the init exited (killed, or failed) */
+    bool drain_cut;   /* the pipes were given up on after the step ended */
+    bool status_done; /* no more status to read: 'S' came, or the pipe closed */
     box_limit_kind timeout;
-    boxinit_msg msg;
+    boxinit_msg msg; /* 'S' once it came, else the init's last word */
     size_t msg_len;
+    boxinit_msg failed; /* the program's set-up failure ('E'), if any */
 } step;
 
 static void kill_box(step *st)
@@ -201,15 +205,26 @@ static void forward_live(step *st, short revents_in, short revents_out)
     }
 }
 
+/* Reads the init's messages, one at most per call: 'E' when the
+ * program's set-up failed, then 'S' when the program and all it left are
+ * gone (the step has ended); or the init's own 'E' before it exits. */
 static void read_status(step *st)
 {
     ssize_t n = read(st->status_r, (char *)&st->msg + st->msg_len, sizeof st->msg - st->msg_len);
     if (n <= 0) {
-        if (!(n < 0 && errno == EINTR))
-            close_fd(&st->status_r);
+        if (!(n < 0 && (errno == EINTR || errno == EAGAIN)))
+            st->status_done = true;
         return;
     }
     st->msg_len += (size_t)n;
+    if (st->msg_len < sizeof st->msg)
+        return;
+    if (st->msg.kind == 'S') {
+        st->status_done = st->exited = true;
+    } else if (st->msg.kind == 'E' && !st->failed.kind) {
+        st->failed = st->msg;
+        st->msg_len = 0;
+    }
 }
 
 static void reap(int pidfd)
@@ -236,11 +251,7 @@ void warm_discard(box_slot *s, warm_box *w)
         reap(w->pidfd);
     close_fd(&w->pidfd);
     close_fd(&w->sync_w);
-    close_fd(&w->in_w);
-    close_fd(&w->out_r);
-    close_fd(&w->err_r);
     close_fd(&w->status_r);
-    close_fd(&w->ctl);
     slot_cg_keep(s, &w->cg);
 }
 
@@ -265,12 +276,11 @@ int slot_template_build(box_slot *s, char *err, size_t errlen)
 {
     box_pool *p = s->pool;
     int sync[2] = {-1, -1}, status[2] = {-1, -1}, pidfd = -1, rc = -1;
-    _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null < 0 || pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+    if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
         box_fail(err, errlen, "pipe:");
         goto out;
     }
-    int fds[BOXINIT_NFDS] = {sync[0], status[1], null, null, null, null};
+    int fds[BOXINIT_NFDS] = {sync[0], status[1]};
     bool in_cgroup;
     pid_t pid = init_clone(p, fds, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID, -1, &in_cgroup,
                            &pidfd, -1, -1);
@@ -319,8 +329,7 @@ out:
 int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
 {
     box_pool *p = s->pool;
-    *w = (warm_box){
-        .pidfd = -1, .sync_w = -1, .in_w = -1, .out_r = -1, .err_r = -1, .status_r = -1, .ctl = -1};
+    *w = (warm_box){.pidfd = -1, .sync_w = -1, .status_r = -1};
     if (s->cg_kept) {
         w->cg = s->cg;
         s->cg_kept = false;
@@ -328,16 +337,14 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         cg_run_destroy(&w->cg);
         return -1;
     }
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, sync[2] = {-1, -1},
-        status[2] = {-1, -1}, ctl[2] = {-1, -1};
+    int sync[2] = {-1, -1}, status[2] = {-1, -1};
     int rc = -1;
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-        pipe2(sync, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0 ||
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
+        pipe2(status, O_CLOEXEC) < 0) {
         box_fail(err, errlen, "pipe:");
         goto out;
     }
-    int fds[BOXINIT_NFDS] = {sync[0], status[1], in[0], out[1], errp[1], ctl[1]};
+    int fds[BOXINIT_NFDS] = {sync[0], status[1]};
     /* The child joins the slot's network and IPC namespaces by being
      * cloned from a thread that stands in them for the moment: once in its
      * own user namespace it could no longer join ones owned by the host.
@@ -386,64 +393,98 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
         goto out;
     }
     w->sync_w = steal_fd(&sync[1]);
-    w->in_w = steal_fd(&in[1]);
-    w->out_r = steal_fd(&out[0]);
-    w->err_r = steal_fd(&errp[0]);
     w->status_r = steal_fd(&status[0]);
-    w->ctl = steal_fd(&ctl[0]);
+    fcntl(w->status_r, F_SETFL, O_NONBLOCK);
     rc = 0;
 out:
     for (int i = 0; i < 2; i++) {
-        close_fd(&in[i]);
-        close_fd(&out[i]);
-        close_fd(&errp[i]);
         close_fd(&sync[i]);
         close_fd(&status[i]);
-        close_fd(&ctl[i]);
     }
     if (rc < 0)
         warm_discard(s, w);
     return rc;
 }
 
-/* Hands the step to a parked init: limits into its cgroup, spec down the
- * pipe. The step owns the init's fds and cgroup from here, on every path. */
+/* Writes len bytes of blob to the init's sync socket, the first of them
+ * with the program's fds attached; -1 on error. */
+static int spec_send(int sync_w, const char *blob, size_t len, const int *fds, int nfds)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(BOXINIT_STEP_FDS * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = {(void *)blob, len};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int))};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+    for (size_t off = 0; off < len;) {
+        ssize_t n = off ? send(sync_w, blob + off, len - off, MSG_NOSIGNAL)
+                        : sendmsg(sync_w, &mh, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* Hands the step to a parked init: limits into its cgroup, the spec and
+ * the program's fds (fresh pipes: EOF on them is the end of its output)
+ * down the sync socket. The step borrows the box; box_exec keeps or
+ * discards it. */
 static int launch(step *st, warm_box *w, char *err, size_t errlen)
 {
     st->cg = w->cg;
     st->pid = w->pid;
-    st->pidfd = steal_fd(&w->pidfd);
-    st->in_w = steal_fd(&w->in_w);
-    st->out_r = steal_fd(&w->out_r);
-    st->err_r = steal_fd(&w->err_r);
-    st->status_r = steal_fd(&w->status_r);
-    st->ctl = steal_fd(&w->ctl);
-    if (!(st->spec->flags & BOX_SPEC_CTL))
-        close_fd(&st->ctl);
-    _cleanup_close_ int sync_w = steal_fd(&w->sync_w);
+    st->pidfd = w->pidfd;
+    st->status_r = w->status_r;
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, ctl[2] = {-1, -1};
+    bool want_ctl = st->spec->flags & BOX_SPEC_CTL;
     _cleanup_free_ char *blob = NULL;
     size_t len;
+    int rc = -1;
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+        (want_ctl && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)) {
+        box_fail(err, errlen, "pipe:");
+        goto out;
+    }
     if (cg_run_set_limits(&st->cg, &st->lim, err, errlen) < 0 ||
         box_spec_encode(st->spec, &st->lim, &blob, &len, err, errlen) < 0)
-        return -1;
+        goto out;
     cg_run_start(&st->cg);
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(sync_w, blob + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            /* The init died while parked: its status pipe says why. */
-            return init_failure(st->status_r, err, errlen,
-                                "cannot start the box: its init is gone");
-        }
-        off += (size_t)n;
+    int fds[BOXINIT_STEP_FDS] = {in[0], out[1], errp[1], ctl[1]};
+    if (spec_send(w->sync_w, blob, len, fds, want_ctl ? 4 : 3) < 0) {
+        /* The init died while parked: its status pipe says why. */
+        init_failure(st->status_r, err, errlen, "cannot start the box: its init is gone");
+        goto out;
     }
+    st->in_w = steal_fd(&in[1]);
+    st->out_r = steal_fd(&out[0]);
+    st->err_r = steal_fd(&errp[0]);
+    st->ctl = steal_fd(&ctl[0]);
     fcntl(st->in_w, F_SETFL, O_NONBLOCK);
     fcntl(st->out_r, F_SETFL, O_NONBLOCK);
     fcntl(st->err_r, F_SETFL, O_NONBLOCK);
     if (st->ctl >= 0)
         fcntl(st->ctl, F_SETFL, O_NONBLOCK);
-    return 0;
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        close_fd(&in[i]);
+        close_fd(&out[i]);
+        close_fd(&errp[i]);
+        close_fd(&ctl[i]);
+    }
+    return rc;
 }
 
 /* The poll loop: until the init is reaped and both output pipes are closed. */
@@ -457,19 +498,20 @@ static void supervise(step *st, uint64_t start)
         close_fd(&st->in_w);
 
     uint64_t drain_until = 0, cpu_read = cg_run_cpu_ns(&st->cg), cpu_read_at = now_ms();
-    while (!st->exited || st->out_r >= 0 || st->err_r >= 0 || st->status_r >= 0 || st->ctl >= 0) {
+    while (!st->exited || st->out_r >= 0 || st->err_r >= 0 || !st->status_done || st->ctl >= 0) {
         if (atomic_load(&s->cancelled))
             kill_box(st);
         uint64_t now = now_ms();
-        /* Once the init is gone the box's pipes close with it; should a
-         * write end have leaked anywhere, do not wait for it forever. */
+        /* Once the step has ended (or the init is gone) the program's
+         * pipes close; should a write end have leaked anywhere, do not
+         * wait for it forever. */
         if (st->exited && !drain_until)
             drain_until = now + 2000;
         if (drain_until && now >= drain_until) {
             close_fd(&st->out_r);
             close_fd(&st->err_r);
-            close_fd(&st->status_r);
             close_fd(&st->ctl);
+            st->status_done = st->drain_cut = true;
             break;
         }
         if (!st->killed && now >= deadline) {
@@ -513,9 +555,9 @@ static void supervise(step *st, uint64_t start)
             pfd[i_in = n++] = (struct pollfd){st->in_w, POLLOUT, 0};
         if (st->live_in >= 0 && st->live_off == st->live_len && st->in_w >= 0)
             pfd[i_live = n++] = (struct pollfd){st->live_in, POLLIN, 0};
-        if (!st->exited)
+        if (!st->init_gone)
             pfd[i_pid = n++] = (struct pollfd){st->pidfd, POLLIN, 0};
-        if (st->status_r >= 0)
+        if (!st->status_done)
             pfd[i_st = n++] = (struct pollfd){st->status_r, POLLIN, 0};
         if (st->ctl >= 0)
             pfd[i_ctl = n++] = (struct pollfd){st->ctl, POLLIN, 0};
@@ -552,9 +594,10 @@ static void supervise(step *st, uint64_t start)
             siginfo_t si = {0};
             if (waitid((idtype_t)P_PIDFD, (id_t)st->pidfd, &si, WEXITED | WNOHANG) == 0 &&
                 si.si_pid != 0) {
-                st->exited = true;
+                st->exited = st->init_gone = true;
                 /* Everything in the pid namespace died with its init; what
-                 * is left in the pipes is all the output there will be. */
+                 * is left in the pipes is all the output there will be,
+                 * and in the status pipe all the init said. */
             }
         }
     }
@@ -584,11 +627,10 @@ static void classify(step *st, uint64_t oom_kills)
         res->limit = st->timeout;
     } else if (oom_kills > 0)
         res->status = BOX_MEMORY_LIMIT;
-    else if (st->msg_len == sizeof st->msg && st->msg.kind == 'E') {
+    else if (st->failed.kind == 'E') {
         res->status = BOX_INTERNAL_ERROR;
-        errno = st->msg.value;
-        snprintf(res->message, sizeof res->message, "box setup failed at %.120s: %s", st->msg.what,
-                 strerrordesc_np(st->msg.value));
+        snprintf(res->message, sizeof res->message, "box setup failed at %.120s: %s",
+                 st->failed.what, strerrordesc_np(st->failed.value));
     } else if (res->message[0])
         res->status = BOX_INTERNAL_ERROR;
     else if (!have_status) {
@@ -607,7 +649,7 @@ static void classify(step *st, uint64_t oom_kills)
  * CPU idles. Before that, steps float, so a lone one may use every CPU.
  * Not a limit: the program may widen its own affinity (CPU time is the
  * cgroup's to limit). Returns the index into p->cpus, or -1 for none. */
-static int cpu_place(box_pool *p, pid_t pid)
+static int cpu_place(box_pool *p, warm_box *w)
 {
     pthread_mutex_lock(&p->mu);
     int best = -1;
@@ -618,13 +660,16 @@ static int cpu_place(box_pool *p, pid_t pid)
     if (best >= 0)
         p->cpu_load[best]++;
     pthread_mutex_unlock(&p->mu);
-    if (best >= 0) {
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(p->cpus[best], &one);
-        if (sched_setaffinity(pid, sizeof one, &one) < 0) {
-            /* it floats: placement is an optimisation */
-        }
+    if (best >= 0 || w->pinned) {
+        /* One CPU, or (a reused box pinned for its last step) all again. */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (unsigned i = 0; i < p->ncpu_allowed; i++)
+            if (best < 0 || (int)i == best)
+                CPU_SET(p->cpus[i], &set);
+        if (sched_setaffinity(w->pid, sizeof set, &set) == 0)
+            w->pinned = best >= 0;
+        /* else it floats, or stays: placement is an optimisation */
     }
     return best;
 }
@@ -636,6 +681,20 @@ static void cpu_leave(box_pool *p, int placed)
     if (placed >= 0)
         p->cpu_load[placed]--;
     pthread_mutex_unlock(&p->mu);
+}
+
+/* Removes what the slot's last step left in its IPC namespace, from this
+ * thread (which enters it for the moment); -1 when it cannot enter it. */
+static int slot_ipc_empty(box_slot *s)
+{
+    if (setns(s->ipcns_fd, CLONE_NEWIPC) < 0)
+        return -1;
+    ipcns_empty();
+    if (setns(s->pool->host_ipcns_fd, CLONE_NEWIPC) < 0) {
+        perror("xxx: cannot return to the host IPC namespace");
+        abort();
+    }
+    return 0;
 }
 
 int box_exec(box_slot *s, const box_spec *spec, box_result *res)
@@ -686,11 +745,9 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
     }
     /* Sessions' long steps mostly wait: they neither count nor get pinned. */
     bool placed = !(spec->flags & BOX_SPEC_NO_WALL);
-    int cpu = placed ? cpu_place(p, w.pid) : -1;
+    int cpu = placed ? cpu_place(p, &w) : -1;
     uint64_t start = now_ms();
     if (launch(&st, &w, res->message, sizeof res->message) < 0) {
-        if (st.pidfd >= 0)
-            reap(st.pidfd);
         res->status = BOX_INTERNAL_ERROR;
     } else {
         pthread_mutex_lock(&s->step_mu);
@@ -702,11 +759,8 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
         s->step_pidfd = s->step_ctl = -1;
         pthread_mutex_unlock(&s->step_mu);
         res->wall_ms = now_ms() - start;
-        if (!st.exited) { /* poll failed: do not leave the box behind */
+        if (!st.exited) /* poll failed: do not leave the box behind */
             kill_box(&st);
-            siginfo_t si;
-            waitid((idtype_t)P_PIDFD, (id_t)st.pidfd, &si, WEXITED);
-        }
         res->cpu_ms = cg_run_cpu_ns(&st.cg) / 1000000ULL;
         uint64_t oom = 0;
         cg_run_memory(&st.cg, &res->memory_bytes, &oom);
@@ -714,13 +768,30 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
     }
     if (placed)
         cpu_leave(p, cpu);
-    slot_cg_keep(s, &st.cg);
-    close_fd(&st.pidfd);
+    w.cg = st.cg;
+    w.steps++;
     close_fd(&st.in_w);
     close_fd(&st.out_r);
     close_fd(&st.err_r);
-    close_fd(&st.status_r);
     close_fd(&st.ctl);
+    /* The box serves the slot's next step when this one ended cleanly: its
+     * init reported the program's end with everything it left reaped, and
+     * nothing of ours killed it; and when its cgroup's counters can be
+     * reset (not so the peak on cgroup v2 before Linux 6.12: then every
+     * step gets a new box and cgroup). Its IPC namespace is emptied here
+     * (as a new box's is before its clone); the workspace stays for the
+     * lease's next step and is replaced at release (pool.c). */
+    bool keep = p->keep_boxes && w.by_warmer && st.cg.reusable && st.exited && !st.init_gone &&
+                !st.killed && !st.drain_cut && !st.failed.kind && st.msg.kind == 'S' &&
+                !atomic_load(&s->cancelled) && slot_ipc_empty(s) == 0;
+    if (keep) {
+        pthread_mutex_lock(&p->mu);
+        s->warm = w;
+        s->warm_ready = true;
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        warm_discard(s, &w);
+    }
     if (st.spec->on_ctl && (spec->flags & BOX_SPEC_CTL) && !st.ctl_eof_told)
         spec->on_ctl(spec->ctx, "", 0);
     if (!res->out.data)

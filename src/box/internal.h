@@ -53,6 +53,10 @@ void cg_describe(const cg_host *h, char *buf, size_t len);
 /* Creates the slot's parent directories (kept for the pool's life). */
 int cg_slot_setup(const cg_host *h, unsigned slot, char *err, size_t errlen);
 
+/* Whether a cgroup's peak memory can be reset (v1; v2 from Linux 6.12),
+ * probed on the slot's directory (cg_slot_setup first). */
+bool cg_peak_resettable(const cg_host *h, unsigned slot);
+
 /* Kills what a crashed instance left in our hierarchy and removes it. */
 void cg_cleanup_stale(const cg_host *h);
 
@@ -151,11 +155,16 @@ void fs_umount_below(const char *prefix);
  * for an RCU grace period (percpu_down_write on cgroup_threadgroup_rwsem):
  * 5 to 15 ms on the kernels this was first measured on, about 0.3 ms on
  * 6.18. The pool's warmer thread does it, and the rest of a box's set-up,
- * while the slot is free. */
+ * while the slot is free. A box whose step ended cleanly parks again and
+ * serves the slot's next step, and after a release the next lease, with
+ * the new workspace bound in (box_rebind). */
 typedef struct warm_box {
     pid_t pid;
-    int pidfd, sync_w, in_w, out_r, err_r, status_r;
-    int ctl; /* host end of the control socket */
+    int pidfd, sync_w, status_r;
+    bool by_warmer; /* cloned by a warmer thread (its death signal is tied to
+                       the thread that cloned it: only those outlive a step) */
+    bool pinned;    /* its affinity is one CPU (cpu_place) */
+    unsigned steps; /* steps it served */
     cg_run cg;
 } warm_box;
 
@@ -165,6 +174,16 @@ int slot_template_build(box_slot *s, char *err, size_t errlen);
 
 /* Clones a parked init for the slot; -1 on error. */
 int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen);
+
+/* Puts the slot's current workspace in place of the last one in the
+ * mount namespace of the parked box whose init is init (a warmer thread,
+ * with its own fs_struct); -1 on error. */
+int box_rebind(box_slot *s, pid_t init, char *err, size_t errlen);
+
+/* Sets the pid counter of a parked box's pid namespace back so that its
+ * next program is pid 2 again (a warmer thread, between leases: no count
+ * of one lease's processes reaches the next); -1 on error. */
+int box_pid_reset(box_slot *s, const warm_box *w, char *err, size_t errlen);
 
 /* Kills a parked init and frees what it holds (its cgroup goes back to the slot). */
 void warm_discard(box_slot *s, warm_box *w);
@@ -218,7 +237,8 @@ struct box_pool {
     unsigned nwarmers; /* running */
     bool stopping;
     unsigned free;
-    int host_netns_fd, host_ipcns_fd;
+    int host_netns_fd, host_ipcns_fd, host_mntns_fd, host_pidns_fd;
+    bool keep_boxes; /* a box that ended cleanly serves the slot's next step */
     int lock_fd;
     cg_host cg;
     struct sock_fprog filter;

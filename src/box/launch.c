@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,9 +26,13 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define XXX_MFD_EXEC 0x0010u /* MFD_EXEC, missing from older headers */
+/* umount2's flags: <sys/mount.h>, which clashes with <linux/mount.h> on glibc 2.36. */
+#define XXX_MNT_DETACH 2
+#define XXX_UMOUNT_NOFOLLOW 8
 
 /* xxx-init itself, linked in by init_image.S. */
 extern const unsigned char box_init_image[], box_init_image_end[];
@@ -247,25 +252,55 @@ static const struct {
  * /proc for its pid namespace put in, its host name set. Then the user
  * namespace: every capability in it, over none of the box's other
  * namespaces. */
-__attribute__((no_sanitize("address"))) static void enter_box(int tmpl_fd, int work_fd)
+/* Detached copies of the workspace's places, each with its mount flags, in
+ * tree[]: -1 on error (those made are closed). System calls only: the
+ * clone calls it too. */
+__attribute__((no_sanitize("address"))) static int workspace_trees(int work_fd,
+                                                                   int tree[BOX_NBINDS])
 {
-    int tree[BOX_NBINDS];
     for (size_t i = 0; i < BOX_NBINDS; i++) {
         tree[i] = (int)syscall(SYS_open_tree, work_fd, box_binds[i].src,
                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
         struct mount_attr attr = {.attr_set = box_binds[i].attr};
         if (tree[i] < 0 ||
-            syscall(SYS_mount_setattr, tree[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-            child_fail("bind the workspace");
+            syscall(SYS_mount_setattr, tree[i], "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+            for (size_t j = 0; j <= i; j++)
+                if (tree[j] >= 0)
+                    syscall(SYS_close, tree[j]);
+            return -1;
+        }
     }
+    return 0;
+}
+
+/* Puts tree[i] at the box's places, in the caller's mount namespace. */
+__attribute__((no_sanitize("address"))) static int workspace_place(const int tree[BOX_NBINDS])
+{
+    for (size_t i = 0; i < BOX_NBINDS; i++)
+        if (syscall(SYS_move_mount, tree[i], "", AT_FDCWD, box_binds[i].dst,
+                    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return -1;
+    return 0;
+}
+
+/* A box's mounts, as host root, before its user namespace exists: the
+ * workspace binds taken from the server's mount namespace, then a private
+ * copy of the slot's template (so the box's mounts belong to the host's
+ * user namespace, and nothing in the box may change them), the binds and a
+ * /proc for its pid namespace put in, its host name set. Then the user
+ * namespace: every capability in it, over none of the box's other
+ * namespaces. */
+__attribute__((no_sanitize("address"))) static void enter_box(int tmpl_fd, int work_fd)
+{
+    int tree[BOX_NBINDS];
+    if (workspace_trees(work_fd, tree) < 0)
+        child_fail("bind the workspace");
     if (syscall(SYS_setns, tmpl_fd, CLONE_NEWNS) < 0)
         child_fail("enter the slot's root");
     if (syscall(SYS_unshare, CLONE_NEWNS) < 0)
         child_fail("copy the slot's root");
-    for (size_t i = 0; i < BOX_NBINDS; i++)
-        if (syscall(SYS_move_mount, tree[i], "", AT_FDCWD, box_binds[i].dst,
-                    MOVE_MOUNT_F_EMPTY_PATH) < 0)
-            child_fail(box_binds[i].dst);
+    if (workspace_place(tree) < 0)
+        child_fail("place the workspace");
     if (syscall(SYS_mount, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         child_fail("mount /proc");
     if (syscall(SYS_sethostname, "box", 3) < 0 || syscall(SYS_setdomainname, "box", 3) < 0)
@@ -274,6 +309,37 @@ __attribute__((no_sanitize("address"))) static void enter_box(int tmpl_fd, int w
         child_fail("close_range");
     if (syscall(SYS_unshare, CLONE_NEWUSER) < 0)
         child_fail("user namespace");
+}
+
+int box_rebind(box_slot *s, pid_t init, char *err, size_t errlen)
+{
+    int tree[BOX_NBINDS];
+    if (workspace_trees(s->work_fd, tree) < 0)
+        return box_fail(err, errlen, "cannot bind the new workspace:");
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)init);
+    int ns = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+    if (ns < 0 || setns(ns, CLONE_NEWNS) < 0) {
+        box_fail(err, errlen, "cannot enter the box's mount namespace:");
+    } else {
+        /* The places are directories of the slot's read-only root (and
+         * /dev): nothing the box ran can have changed the paths. */
+        rc = 0;
+        for (size_t i = 0; i < BOX_NBINDS && rc == 0; i++)
+            if (syscall(SYS_umount2, box_binds[i].dst, XXX_MNT_DETACH | XXX_UMOUNT_NOFOLLOW) < 0)
+                rc = box_fail(err, errlen, "cannot detach the box's %s:", box_binds[i].dst);
+        if (rc == 0 && workspace_place(tree) < 0)
+            rc = box_fail(err, errlen, "cannot place the new workspace:");
+        if (setns(s->pool->host_mntns_fd, CLONE_NEWNS) < 0) {
+            perror("xxx: cannot return to the server's mount namespace");
+            abort();
+        }
+    }
+    if (ns >= 0)
+        close(ns);
+    for (size_t i = 0; i < BOX_NBINDS; i++)
+        close(tree[i]);
+    return rc;
 }
 
 /* In the clone, on its own stack, in the server's memory: system calls
@@ -317,11 +383,12 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
      * init needs, and no more (each raise is a system call). A box's init
      * becomes inside root and drops to the box's uid (SETUID, SETGID),
      * unshares its cgroup namespace (SYS_ADMIN), empties the bounding set
-     * (SETPCAP) and sets resource limits above the server's (SYS_RESOURCE).
-     * A template's builds a root from the host's files: all of them. The
-     * init clears every set before the program starts. */
-    static const int box_caps[] = {CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_SYS_ADMIN,
-                                   CAP_SYS_RESOURCE};
+     * (SETPCAP), sets resource limits above the server's (SYS_RESOURCE)
+     * and kills what a program left behind (KILL). A template's builds a
+     * root from the host's files: all of them. The program's process
+     * clears every set before its execve. */
+    static const int box_caps[] = {CAP_SETUID,    CAP_SETGID,       CAP_SETPCAP,
+                                   CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_KILL};
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
     struct __user_cap_data_struct caps[2];
     if (syscall(SYS_capget, &hdr, caps) < 0)
@@ -336,6 +403,46 @@ __attribute__((no_sanitize("address"))) static int launch_child(void *arg)
     static const char *const argv[] = {"xxx-init", NULL}, *const envp[] = {NULL};
     syscall(SYS_execveat, TOP, "", argv, envp, AT_EMPTY_PATH);
     child_fail("exec xxx-init from its memfd");
+}
+
+/* The pid counter's reset, run in the box's pid namespace: next pid 2. */
+__attribute__((no_sanitize("address"), noreturn)) static int last_pid_child(void *arg)
+{
+    (void)arg;
+    int fd =
+        (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+    long n = fd < 0 ? -1 : syscall(SYS_write, fd, "1", 1);
+    if (fd >= 0)
+        syscall(SYS_close, fd);
+    syscall(SYS_exit, n == 1 ? 0 : 1);
+    __builtin_unreachable();
+}
+
+int box_pid_reset(box_slot *s, const warm_box *w, char *err, size_t errlen)
+{
+    /* The box's pid namespace is the host's user namespace's (made by the
+     * clone, before the box's own user namespace): only a process in it
+     * with the host's capabilities may set its counter, and the box holds
+     * none. A child of ours enters it for one write and exits; this
+     * thread's namespace for children is set back at once. */
+    if (setns(w->pidfd, CLONE_NEWPID) < 0)
+        return box_fail(err, errlen, "cannot enter the box's pid namespace:");
+    char stack[4096] __attribute__((aligned(16)));
+    pid_t pid = clone(last_pid_child, stack + sizeof stack,
+                      CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, NULL);
+    int e = errno;
+    if (setns(s->pool->host_pidns_fd, CLONE_NEWPID) < 0) {
+        perror("xxx: cannot return to the server's pid namespace");
+        abort();
+    }
+    int st = 0;
+    if (pid < 0) {
+        errno = e;
+        return box_fail(err, errlen, "cannot reset the box's pid counter: clone:");
+    }
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return box_fail(err, errlen, "cannot reset the box's pid counter");
+    return 0;
 }
 
 #ifdef __x86_64__

@@ -10,7 +10,9 @@
  * workspace is a tmpfs; box_exec (exec.c) clones a box onto it;
  * box_release hands the slot to the warmer thread, which detaches the
  * tmpfs (every file of the run goes at once, without the host ever walking
- * a directory the box wrote), mounts the next one and parks a new init. */
+ * a directory the box wrote), mounts the next one and binds it into the
+ * box parked in the slot (the last step's, when it ended cleanly: exec.c),
+ * or else parks a new init. */
 #include "box/internal.h"
 
 #include "common/cleanup.h"
@@ -142,7 +144,8 @@ static int slot_open(box_pool *p, unsigned i, char *err, size_t errlen)
 }
 
 /* Wipes a released slot's workspace (the files of the run go in one detach)
- * and mounts the next lease's, then returns the slot to the free list. */
+ * and mounts the next lease's, in place of the last one in the box parked
+ * in the slot, if any; then returns the slot to the free list. */
 static void slot_reset(box_slot *s)
 {
     box_pool *p = s->pool;
@@ -151,6 +154,16 @@ static void slot_reset(box_slot *s)
     s->work_bytes = p->max.tmpfs_bytes;
     if (fs_workspace_mount(s->work, s->work_bytes, s->uid, &s->work_fd, err, sizeof err) < 0)
         fprintf(stderr, "xxx: slot %u: %s\n", s->index, err);
+    /* The parked box still holds the last workspace's binds (and through
+     * them its files), and its pid counter counts the lease's processes:
+     * new binds and the counter back, or no box. */
+    if (s->warm_ready && (s->work_fd < 0 || box_rebind(s, s->warm.pid, err, sizeof err) < 0 ||
+                          box_pid_reset(s, &s->warm, err, sizeof err) < 0)) {
+        if (s->work_fd >= 0)
+            fprintf(stderr, "xxx: slot %u: %s\n", s->index, err);
+        warm_discard(s, &s->warm);
+        s->warm_ready = false;
+    }
     pthread_mutex_lock(&p->mu);
     s->busy = false;
     s->warm_failed = false;
@@ -165,6 +178,10 @@ static void slot_reset(box_slot *s)
 static void *warmer_main(void *arg)
 {
     box_pool *p = arg;
+    /* A thread of its own root and cwd: box_rebind enters boxes' mount
+     * namespaces (without this setns refuses, and boxes are not reused). */
+    if (unshare(CLONE_FS) < 0)
+        perror("xxx: warmer: unshare(CLONE_FS)");
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
         /* Released slots first: a wiped slot is a free one. */
@@ -193,6 +210,7 @@ static void *warmer_main(void *arg)
         warm_box w;
         char err[256];
         int rc = warm_spawn(s, &w, err, sizeof err);
+        w.by_warmer = true;
         if (rc < 0)
             fprintf(stderr, "xxx: slot %u: cannot prepare a box ahead: %s\n", s->index, err);
         pthread_mutex_lock(&p->mu);
@@ -226,7 +244,8 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
     _cleanup_free_ box_pool *p = calloc(1, sizeof *p);
     if (!p)
         return box_fail(err, errlen, "out of memory");
-    p->lock_fd = p->host_netns_fd = p->host_ipcns_fd = p->init_fd = -1;
+    p->lock_fd = p->host_netns_fd = p->host_ipcns_fd = p->host_mntns_fd = p->host_pidns_fd =
+        p->init_fd = -1;
     p->max = box_limits_default();
     if (cfg) {
         box_limits m = cfg->max;
@@ -295,8 +314,11 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
 
     p->host_netns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     p->host_ipcns_fd = open("/proc/thread-self/ns/ipc", O_RDONLY | O_CLOEXEC);
-    if (p->host_netns_fd < 0 || p->host_ipcns_fd < 0) {
-        box_fail(err, errlen, "cannot open the host's network and IPC namespaces:");
+    p->host_mntns_fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    p->host_pidns_fd = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (p->host_netns_fd < 0 || p->host_ipcns_fd < 0 || p->host_mntns_fd < 0 ||
+        p->host_pidns_fd < 0) {
+        box_fail(err, errlen, "cannot open the host's network, IPC, mount and pid namespaces:");
         goto fail;
     }
     pthread_mutex_init(&p->mu, NULL);
@@ -314,6 +336,7 @@ int box_pool_open(const box_config *cfg, box_pool **out, char *err, size_t errle
             goto fail;
     }
     p->free = p->nslots;
+    p->keep_boxes = cg_peak_resettable(&p->cg, 0);
     /* The warmer takes no signals (it inherits the mask it is created
      * with): they are the server's to handle on its own threads, and a
      * signal must not interrupt a half-made box. The inits it clones reset
@@ -365,6 +388,8 @@ void box_pool_close(box_pool *p)
     cleanup_closep(&p->init_fd);
     cleanup_closep(&p->host_netns_fd);
     cleanup_closep(&p->host_ipcns_fd);
+    cleanup_closep(&p->host_mntns_fd);
+    cleanup_closep(&p->host_pidns_fd);
     launch_release(p);
     if (p->lock_fd >= 0) {
         char lock[PATH_MAX + 8];
@@ -384,6 +409,11 @@ unsigned box_pool_slots(const box_pool *p)
 const box_limits *box_pool_max(const box_pool *p)
 {
     return &p->max;
+}
+
+bool box_pool_keeps_boxes(const box_pool *p)
+{
+    return p->keep_boxes;
 }
 
 const char *box_pool_cgroup_version(const box_pool *p)
@@ -453,26 +483,25 @@ unsigned box_slot_index(const box_slot *s)
 void box_release(box_slot *s)
 {
     box_pool *p = s->pool;
-    /* An init parked for this lease saw its workspace: it cannot serve the next. */
-    pthread_mutex_lock(&p->mu);
-    while (s->warming)
-        pthread_cond_wait(&p->cv, &p->mu);
-    bool discard = s->warm_ready;
-    s->warm_ready = false;
-    pthread_mutex_unlock(&p->mu);
-    if (discard)
-        warm_discard(s, &s->warm);
-    /* box_exec leaves no process behind. The warmer wipes the workspace: the
+    /* box_exec leaves no process behind but a parked init, whose workspace
+     * slot_reset replaces (or it goes). The warmer wipes the workspace: the
      * detach waits for an RCU grace period, idle time the caller would
      * otherwise spend instead of taking its next run. */
     pthread_mutex_lock(&p->mu);
+    while (s->warming)
+        pthread_cond_wait(&p->cv, &p->mu);
     if (p->nwarmers && !p->stopping) {
         s->dirty = true;
         pthread_cond_signal(&p->warm_cv);
         pthread_mutex_unlock(&p->mu);
         return;
     }
+    /* Only a warmer thread can enter a box's mount namespace. */
+    bool discard = s->warm_ready;
+    s->warm_ready = false;
     pthread_mutex_unlock(&p->mu);
+    if (discard)
+        warm_discard(s, &s->warm);
     slot_reset(s);
 }
 

@@ -15,18 +15,24 @@
  *                     /etc files, /dev), pivot into it, say 'R' and wait for
  *                     EOF. The supervisor keeps the mount namespace (its fd)
  *                     as the slot's template and lets this process go.
- *   BOXINIT_RUN       every box: the supervisor's clone already stands in a
- *                     copy of the template with this run's /proc and
+ *   BOXINIT_RUN       a box: the supervisor's clone already stands in a
+ *                     copy of the template with its /proc and the slot's
  *                     workspace mounted (launch.c), in a fresh user
- *                     namespace; park until a spec comes, then start the
- *                     program.
+ *                     namespace; park until a spec comes, start the
+ *                     program, and when it ends kill whatever it left in
+ *                     the pid namespace, report, and park again. One box
+ *                     serves the slot's steps until the supervisor closes
+ *                     the sync socket or kills it.
  *
- * xxx-init starts with these fds and nothing else above 2:
- *   BOXINIT_SYNC_FD    read: a boxinit_conf once the cgroup and id maps are
- *                      set, then, whenever a step comes, a spec (spec_hdr)
- *   BOXINIT_STATUS_FD  write: one boxinit_msg
- *   BOXINIT_IN/OUT/ERR_FD  the program's stdio to be
- *   BOXINIT_CTL_FD     the box's end of the control socket */
+ * xxx-init starts with these fds and nothing else above 2 (and closes 0-2):
+ *   BOXINIT_SYNC_FD    a stream socket, read: a boxinit_conf once the cgroup
+ *                      and id maps are set, then, whenever a step comes, a
+ *                      spec (spec_hdr) whose header carries (SCM_RIGHTS) the
+ *                      program's stdin, stdout, stderr and, with
+ *                      BOX_SPEC_CTL, its end of the control socket
+ *   BOXINIT_STATUS_FD  write: per step, 'E' if the program's set-up failed,
+ *                      then 'S' once the program and all it left are gone
+ *                      (a template: 'R'; the init's own failure: 'E') */
 #ifndef XXX_BOXINIT_H
 #define XXX_BOXINIT_H
 
@@ -35,12 +41,11 @@
 enum {
     BOXINIT_SYNC_FD = 3,
     BOXINIT_STATUS_FD,
-    BOXINIT_IN_FD,
-    BOXINIT_OUT_FD,
-    BOXINIT_ERR_FD,
-    BOXINIT_CTL_FD,
-    BOXINIT_NFDS = 6, /* fds 3 .. 3 + BOXINIT_NFDS - 1 */
+    BOXINIT_NFDS = 2, /* fds 3 .. 3 + BOXINIT_NFDS - 1 */
 };
+
+/* The fds a spec carries: stdin, stdout, stderr, then the control socket. */
+enum { BOXINIT_STEP_FDS = 4 };
 
 /* What the root is built from, in order (relative to the new root). */
 typedef enum { PLAN_DIR, PLAN_SYMLINK, PLAN_BIND_RO, PLAN_FILE } plan_kind;
@@ -82,7 +87,7 @@ typedef struct spec_hdr {
     uint64_t cpu_ms, file_bytes, open_files;
 } spec_hdr;
 
-/* What xxx-init reports on BOXINIT_STATUS_FD, once. */
+/* What xxx-init reports on BOXINIT_STATUS_FD. */
 typedef struct boxinit_msg {
     char kind; /* 'S': program's wait status, 'E': set-up failed, 'R': template ready */
     int value; /* wait status, or errno */

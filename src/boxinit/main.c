@@ -13,12 +13,20 @@
  * a copy of it (launch.c), so no box builds a root.
  *
  * As a box (BOXINIT_RUN): wait for the parent (cgroup, id maps, then the
- * conf); park until a step's spec comes; drop groups and uids, clear every
- * capability set, no_new_privs, setsid, seccomp last. Then this process stays as the
- * box's init (pid 1) and starts the program: pid 1 ignores signals it has
- * no handler for, which would change the program's behaviour (kill -9 $$
- * would do nothing), and the init reaps orphans. When the init exits, the
- * kernel kills everything left in the pid namespace.
+ * conf); park until a step's spec comes with the program's fds. This
+ * process stays the box's init (pid 1), with what it may do in the box's
+ * user namespace, and starts the program as its child: pid 1 ignores
+ * signals it has no handler for, which would change the program's
+ * behaviour (kill -9 $$ would do nothing). The init empties the bounding
+ * set and installs the seccomp filter on itself once, before it parks;
+ * each child inherits both, drops groups and uids, clears every capability
+ * set, sets no_new_privs, limits, setsid, and execs. When the program ends the init kills whatever
+ * it left in the pid namespace, reaps it all, reports the program's status
+ * and parks for the slot's next step: one box serves many. The program
+ * runs as another host uid than the init's and without capabilities, so it
+ * can neither signal nor trace the init, nor read its memory. When the init
+ * exits (let go, or killed by the supervisor), the kernel kills everything
+ * left in the pid namespace.
  *
  * Built static from libc alone, without sanitizers (it runs where no
  * sanitizer runtime could), and kept small: plain system calls, no malloc. */
@@ -41,6 +49,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -81,10 +90,47 @@ static bool read_all(int fd, void *buf, size_t len)
     return true;
 }
 
-/* Reads and checks a spec; false when the supervisor closed the pipe. */
+/* The program's fds, received with its spec (-1: none). */
+static int step_fds[BOXINIT_STEP_FDS];
+
+/* Takes the fds a spec's header carried: stdin, stdout, stderr, and the
+ * control socket when the spec asks for one; false on anything else. */
+static bool step_fds_take(struct msghdr *mh)
+{
+    for (int i = 0; i < BOXINIT_STEP_FDS; i++)
+        step_fds[i] = -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+    int want = spec.flags & BOX_SPEC_CTL ? 4 : 3, got = 0;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        got = got > BOXINIT_STEP_FDS ? BOXINIT_STEP_FDS : got;
+        memcpy(step_fds, CMSG_DATA(c), (size_t)got * sizeof(int));
+    }
+    if (got == want && !(mh->msg_flags & MSG_CTRUNC))
+        return true;
+    for (int i = 0; i < got; i++)
+        close(step_fds[i]);
+    return false;
+}
+
+/* Reads and checks a spec and its fds; false when the supervisor closed the
+ * socket or sent something else. */
 static bool spec_receive(int fd)
 {
-    if (!read_all(fd, &spec, sizeof spec))
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(BOXINIT_STEP_FDS * sizeof(int))];
+    } control;
+    struct iovec iov = {&spec, sizeof spec};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf};
+    ssize_t n;
+    do
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0 || !read_all(fd, (char *)&spec + n, sizeof spec - (size_t)n) || !step_fds_take(&mh))
         return false;
     if (spec.len == 0 || spec.len > SPEC_MAX || spec.argc == 0 ||
         spec.argc + spec.envc > SPEC_MAX_STRINGS || !read_all(fd, spec_strings, spec.len) ||
@@ -282,12 +328,19 @@ static void build_root(void)
         die("chdir /");
 }
 
-static void drop_privileges(void)
+/* Empties the bounding set (needs CAP_SETPCAP): no execve in the box can
+ * gain a capability. The init's own sets stay; it never execs. */
+static void drop_bounding(void)
 {
-    /* The bounding set first: dropping it needs CAP_SETPCAP, still held. */
     for (int c = 0; c <= conf.cap_last; c++)
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
             die("drop bounding capabilities");
+}
+
+/* The program's process: no groups, the box's uid, no capability in any
+ * set, no_new_privs. */
+static void drop_privileges(void)
+{
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         die("clear ambient capabilities");
     /* The supervisor's supplementary groups (root's) must not come along. */
@@ -407,32 +460,62 @@ __attribute__((noreturn)) static void run_program(void)
 /* The program's stack from clone to execve. */
 static char program_stack[64 * 1024] __attribute__((aligned(16)));
 
+/* In the program's process, before its execve (it shares the init's
+ * memory until then, and has its seccomp filter): its fds in place, then
+ * everything the init may and the program may not, dropped. A failure
+ * here is said on the status pipe ('E') and ends this process with 126. */
 static int program_main(void *arg)
 {
     (void)arg;
+    /* Lift the step's fds above the numbers they go to, then place them:
+     * a dup2 must never land on a source not yet placed. */
+    int lifted[BOXINIT_STEP_FDS];
+    for (int i = 0; i < BOXINIT_STEP_FDS; i++) {
+        lifted[i] = step_fds[i] < 0 ? -1 : fcntl(step_fds[i], F_DUPFD, BOXINIT_STATUS_FD + 1);
+        if (lifted[i] < 0 && step_fds[i] >= 0)
+            die("dup");
+    }
+    /* The sync socket is fd 3 (BOX_CTL_FD): replaced or closed. */
+    if (dup2(lifted[0], 0) < 0 || dup2(lifted[1], 1) < 0 || dup2(lifted[2], 2) < 0 ||
+        (lifted[3] >= 0 ? dup2(lifted[3], BOX_CTL_FD) < 0 : close(BOX_CTL_FD) < 0) ||
+        syscall(SYS_close_range, BOXINIT_STATUS_FD + 1, ~0U, 0) < 0)
+        die("place the program's fds");
+
+    drop_privileges();
+    set_limits(&spec);
+    if (setsid() < 0)
+        die("setsid");
+    if (chdir(spec_cwd) < 0)
+        die("chdir to the working directory");
     run_program();
 }
 
-__attribute__((noreturn)) static void init_loop(pid_t program)
+/* Waits for the program, then kills what it left in the pid namespace
+ * (orphans are ours to reap) until nothing is left; returns the
+ * program's wait status. */
+static int step_wait(pid_t program)
 {
-    interrupt_target = program;
-    /* The init keeps no stdio and no control socket: when the program ends,
-     * nothing of ours holds them open. */
-    close(0);
-    close(1);
-    close(2);
-    close(BOX_CTL_FD);
+    int status = 0;
+    bool ended = false;
     for (;;) {
+        /* What a process started before its SIGKILL landed is reaped here
+         * too: kill again each round until no child is left. */
+        if (ended)
+            kill(-1, SIGKILL);
         int st;
         pid_t pid = waitpid(-1, &st, 0);
-        if (pid == program) {
-            boxinit_msg m = {.kind = 'S', .value = st};
-            if (write(BOXINIT_STATUS_FD, &m, sizeof m) < 0)
-                _exit(1);
-            _exit(0);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0) {
+            if (errno != ECHILD || !ended)
+                die("wait for the program");
+            return status;
         }
-        if (pid < 0 && errno == ECHILD)
-            _exit(1);
+        if (pid == program) {
+            status = st;
+            ended = true;
+            interrupt_target = 0;
+        }
     }
 }
 
@@ -477,47 +560,38 @@ int main(void)
     /* The cgroup namespace is rooted where the parent just put us. */
     if (unshare(CLONE_NEWCGROUP) < 0)
         die("cgroup namespace");
-
-    /* Parked here until a step comes: everything above is off its path. */
-    if (!spec_receive(BOXINIT_SYNC_FD))
-        _exit(125); /* the supervisor gave up on us, or spoke nonsense */
-    close(BOXINIT_SYNC_FD);
-
-    /* Lift every fd we keep above the numbers they go to, then place them:
-     * a dup2 must never land on a source not yet placed. */
-    int src[5] = {BOXINIT_IN_FD, BOXINIT_OUT_FD, BOXINIT_ERR_FD, BOXINIT_CTL_FD, BOXINIT_STATUS_FD};
-    for (int i = 0; i < 5; i++)
-        if ((src[i] = fcntl(src[i], F_DUPFD, BOXINIT_SYNC_FD + BOXINIT_NFDS)) < 0)
-            die("dup");
-    bool ctl = spec.flags & BOX_SPEC_CTL;
-    if (dup2(src[0], 0) < 0 || dup2(src[1], 1) < 0 || dup2(src[2], 2) < 0 ||
-        dup2(src[4], BOXINIT_STATUS_FD) < 0 || (ctl && dup2(src[3], BOX_CTL_FD) < 0))
-        die("dup2");
-    status_fd = BOXINIT_STATUS_FD;
-    if ((!ctl && close(BOX_CTL_FD) < 0 && errno != EBADF) ||
-        syscall(SYS_close_range, BOXINIT_STATUS_FD + 1, ~0U, 0) < 0)
-        die("close_range");
-
-    drop_privileges();
-    die_with_parent();
-    set_limits(&spec);
-    if (setsid() < 0)
-        die("setsid");
-    if (chdir(spec_cwd) < 0)
-        die("chdir to the working directory");
-
-    /* Last: from here on even we cannot mount, unshare, ptrace... */
+    /* The init keeps no stdio (the server's) and no program's fds: when a
+     * program ends, nothing of ours holds its pipes open. */
+    close(0);
+    close(1);
+    close(2);
+    /* Made once for all the box's programs: the bounding set emptied, and
+     * the seccomp filter, which every process the init starts inherits
+     * (set without no_new_privs: the init holds CAP_SYS_ADMIN in the box's
+     * user namespace; each program sets no_new_privs itself). From here
+     * on not even the init can mount, unshare, ptrace... */
+    drop_bounding();
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter) < 0)
         die("seccomp");
 
-    /* As posix_spawn does: the program shares our memory, on its own stack,
-     * until its execve (we wait meanwhile), so no copy of the address space
-     * is made only to be thrown away. Not glibc's fork(): it would take
-     * malloc locks that a thread of the server may have held when we were
-     * cloned. */
-    pid_t pid = clone(program_main, program_stack + sizeof program_stack,
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
-    if (pid < 0)
-        die("start the program");
-    init_loop(pid);
+    /* Parked here until a step comes: everything above is off its path. */
+    while (spec_receive(BOXINIT_SYNC_FD)) {
+        /* As posix_spawn does: the program shares our memory, on its own
+         * stack, until its execve (we wait meanwhile), so no copy of the
+         * address space is made only to be thrown away. Not glibc's
+         * fork(): it would take malloc locks that a thread of the server
+         * may have held when we were cloned. */
+        pid_t pid = clone(program_main, program_stack + sizeof program_stack,
+                          CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+        for (int i = 0; i < BOXINIT_STEP_FDS; i++)
+            if (step_fds[i] >= 0)
+                close(step_fds[i]);
+        if (pid < 0)
+            die("start the program");
+        interrupt_target = pid;
+        boxinit_msg m = {.kind = 'S', .value = step_wait(pid)};
+        if (write(BOXINIT_STATUS_FD, &m, sizeof m) != (ssize_t)sizeof m)
+            _exit(1);
+    }
+    _exit(125); /* the supervisor let the box go, or spoke nonsense */
 }

@@ -973,6 +973,78 @@ static void the_init_is_no_copy_of_the_supervisor(void **state)
     bt_release(ctx, s);
 }
 
+/* Runs initpoke in s and checks that every way to its init was refused;
+ * returns the init's start time, and the program's pid in pid (16 bytes)
+ * unless it is NULL. */
+static unsigned long long poke_init(bt_ctx *ctx, box_slot *s, char *pid)
+{
+    bt_put_prog(ctx, s, "initpoke");
+    box_result res;
+    bt_run(s, (const char *const[]){BT_PROG("initpoke"), NULL}, bt_limits(10000), &res);
+    bt_assert_status(&res, BOX_OK);
+    bt_assert_line(&res, "init_uid", "0");
+    static const char *const signals[] = {"kill_term", "kill_kill", "kill_int", "kill_stop"};
+    for (size_t i = 0; i < 4; i++)
+        bt_assert_errno(&res, signals[i], EPERM);
+    static const char *const files[] = {"mem", "environ", "fds", "root", "cwd"};
+    for (size_t i = 0; i < 5; i++)
+        bt_assert_errno(&res, files[i], EACCES);
+    char start[32];
+    assert_non_null(bt_value_n(&res, "init_start", 0, start, sizeof start));
+    if (pid)
+        assert_non_null(bt_value_n(&res, "pid", 0, pid, 16));
+    box_result_free(&res);
+    return strtoull(start, NULL, 10);
+}
+
+/* One box serves a slot's steps, and after a release its next lease's
+ * (where the pool keeps boxes: box_pool_keeps_boxes): its init (pid 1,
+ * inside root, another host uid) outlives each program. No program can
+ * signal it, read its memory, environment or fds, or go through its root
+ * or cwd; each lease's first program is pid 2; each lease still gets a new
+ * workspace (test 24) and each step nothing left running (tests 1, 7, 8).
+ * Where boxes are not kept, each step gets a new one. */
+static void one_box_serves_the_slots_steps_and_no_step_reaches_its_init(void **state)
+{
+    bt_ctx *ctx = *state;
+    box_slot *s = bt_acquire(ctx);
+    unsigned index = box_slot_index(s);
+    bool keeps = box_pool_keeps_boxes(ctx->pool);
+    char pid[16];
+    unsigned long long first = poke_init(ctx, s, pid);
+    assert_true(first > 0);
+    assert_string_equal(pid, "2");
+    /* A kept box's pid counter runs on within a lease (a new box's starts
+     * at 2)... */
+    unsigned long long second = poke_init(ctx, s, pid);
+    assert_string_equal(pid, keeps ? "3" : "2");
+    if (keeps)
+        assert_true(second == first);
+    bt_release(ctx, s);
+
+    box_slot *others[BT_SLOTS] = {0};
+    s = NULL;
+    for (int i = 0; i < BT_SLOTS && !s; i++) {
+        box_slot *t = bt_acquire(ctx);
+        if (box_slot_index(t) == index)
+            s = t;
+        else
+            others[i] = t;
+    }
+    for (int i = 0; i < BT_SLOTS; i++)
+        if (others[i])
+            bt_release(ctx, others[i]);
+    assert_non_null(s);
+    /* ...and starts again for the next: no count of one lease's processes
+     * reaches another. */
+    unsigned long long third = poke_init(ctx, s, pid);
+    assert_string_equal(pid, "2");
+    if (keeps)
+        assert_true(third == first);
+    bt_assert_no_procs(ctx, s);
+    bt_release(ctx, s);
+}
+
 /* ---- 23. capabilities, no_new_privs, seccomp, setuid ------------------------------- */
 
 static void no_capabilities_no_new_privs_seccomp_and_setuid_gains_nothing(void **state)
@@ -1418,6 +1490,7 @@ int main(void)
         bt_test(root_and_usr_cannot_be_made_writable),
         bt_test(only_fds_0_1_2_are_open),
         bt_test(the_init_is_no_copy_of_the_supervisor),
+        bt_test(one_box_serves_the_slots_steps_and_no_step_reaches_its_init),
         bt_test(no_capabilities_no_new_privs_seccomp_and_setuid_gains_nothing),
         bt_test(second_run_in_the_same_slot_sees_nothing_of_the_first),
         bt_test(raising_hard_limits_mknod_and_sethostname_are_refused),
