@@ -3,9 +3,10 @@
 # 16, the binaries alternated round by round (this machine's speed drifts by
 # several percent within minutes, so two separate runs of
 # bench/service_bench.sh cannot tell a 3% change from noise). Per round and
-# binary: runs/s, and the CPU of xxxd's whole process tree per run (utime +
-# stime of xxxd and its reaped children, /proc/PID/stat), which counts
-# python, the boxes and the server but not the load generator.
+# binary: runs/s, and the whole machine's busy CPU time per run
+# (/proc/stat: python, the boxes, the server, kernel threads and the load
+# generator; a kept box's programs are reaped by its init, not by xxxd, so
+# xxxd's own counters would miss them).
 #
 #   bash bench/service_ab.sh A/xxxd B/xxxd [ROUNDS] [REQUESTS]
 #
@@ -28,7 +29,10 @@ tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -TERM $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# Prints "runs/s tree-us-per-run" for one binary.
+# Busy CPU time of the whole machine, in clock ticks, from /proc/stat.
+busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
+# Prints "runs/s busy-us-per-run" for one binary.
 one() {
   "$1" --port 0 --languages python --queue 256 --state-dir /run/xxx-ab --cgroup-name xxx-ab \
     --first-uid 7330000 >"$tmp/out" 2>"$tmp/err" &
@@ -42,9 +46,9 @@ one() {
   url=$(sed -n 's/^xxxd: listening on \(http:[^ ]*\).*/\1/p' "$tmp/out")
   "$load" http "$url/api/repl/execute" "$body" 4 40 >/dev/null
   local t0 t1 r
-  t0=$(awk '{print $14 + $15 + $16 + $17}' /proc/$pid/stat)
+  t0=$(busy)
   r=$("$load" http "$url/api/repl/execute" "$body" 16 "$reqs")
-  t1=$(awk '{print $14 + $15 + $16 + $17}' /proc/$pid/stat)
+  t1=$(busy)
   kill -TERM $pid
   wait $pid 2>/dev/null || true
   pid=
