@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,18 +22,22 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* CPU time so far of this process (supervisor, warmer) and of every child
- * it reaped (the boxes' inits, which reaped their programs), in ms. */
-static double own_cpu_ms(void)
+/* The whole machine's busy CPU time so far (/proc/stat: user, nice,
+ * system, irq, softirq), in ms: the supervisor, the warmer, the box's
+ * init and program (a kept box's init reaps its programs, so this
+ * process's RUSAGE_CHILDREN would miss them) and kernel threads. */
+static double busy_ms(void)
 {
-    struct rusage self, kids;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &kids);
-    double us = 0;
-    const struct timeval *tv[] = {&self.ru_utime, &self.ru_stime, &kids.ru_utime, &kids.ru_stime};
-    for (int i = 0; i < 4; i++)
-        us += (double)tv[i]->tv_sec * 1e6 + (double)tv[i]->tv_usec;
-    return us / 1000.0;
+    FILE *f = fopen("/proc/stat", "re");
+    unsigned long long v[8] = {0};
+    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                     &v[4], &v[5], &v[6]) != 7) {
+        if (f)
+            fclose(f);
+        return 0;
+    }
+    fclose(f);
+    return (double)(v[0] + v[1] + v[2] + v[5] + v[6]) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int cmp(const void *a, const void *b)
@@ -117,13 +120,14 @@ int main(int argc, char **argv)
     double cpu_bare = 0, cpu_box = 0;
     for (int i = 0; i < n; i++) {
         nanosleep(&idle, NULL);
-        double c0 = own_cpu_ms();
+        double c0 = busy_ms();
         b[i] = bare(cmd);
-        double c1 = own_cpu_ms();
+        double c1 = busy_ms();
         x[i] = boxed(pool, cmd);
-        /* The warmer parks the next init after release: count it too. */
+        /* The warmer readies the slot for the next lease after release:
+         * count it too. */
         nanosleep(&idle, NULL);
-        double c2 = own_cpu_ms();
+        double c2 = busy_ms();
         cpu_bare += c1 - c0;
         cpu_box += c2 - c1;
     }
@@ -131,7 +135,7 @@ int main(int argc, char **argv)
     printf("| `");
     for (char **a = cmd; *a; a++)
         printf("%s%s", a == cmd ? "" : " ", *a);
-    printf("` | %d | %.2f | %.2f | %.2f | %.2f | +%.2f | %.2fx | %.1f | %.1f |\n", n, bm, b90, xm,
+    printf("` | %d | %.2f | %.2f | %.2f | %.2f | %+.2f | %.2fx | %.1f | %.1f |\n", n, bm, b90, xm,
            x90, xm - bm, xm / bm, cpu_bare / n, cpu_box / n);
     box_pool_close(pool);
     free(b);

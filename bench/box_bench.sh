@@ -30,11 +30,12 @@ Warm slot: one request on an idle pool (\`box_acquire\` + \`box_exec\`,
 40 ms apart, so the warmer thread has parked a ready init in the slot: its
 namespaces, cgroup, id maps and root are made before the request comes),
 against fork + execve + wait of the same command, interleaved. Target: a
-warm slot adds no more than 3 ms. The CPU columns are the mean CPU time per run of
-the benchmark process and the children it reaped (getrusage): for the boxed
-run, the supervisor, the warmer parking the next init, the init and the
-program; kernel work done in kernel threads (cgroup and namespace teardown)
-is not in it.
+warm slot adds no more than 3 ms. The CPU columns are the whole machine's
+busy time (/proc/stat) per run: for the boxed run, the supervisor, the
+warmer readying the slot for the next lease (the kept box's new workspace
+and pid counter), the init, the program and kernel threads; for the bare
+run, fork, exec and wait. Counted in clock ticks, so only their mean over
+many runs means anything.
 
 $(cat "$out")
 
