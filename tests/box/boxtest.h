@@ -520,6 +520,25 @@ static inline void bt_release(bt_ctx *ctx, box_slot *s)
     }
 }
 
+/* Takes slots until the one with index comes back (the others are
+ * released again) and returns it held. */
+static inline box_slot *bt_acquire_index(bt_ctx *ctx, unsigned index)
+{
+    box_slot *others[BT_SLOTS] = {0}, *s = NULL;
+    for (int i = 0; i < BT_SLOTS && !s; i++) {
+        box_slot *t = bt_acquire(ctx);
+        if (box_slot_index(t) == index)
+            s = t;
+        else
+            others[i] = t;
+    }
+    for (int i = 0; i < BT_SLOTS; i++)
+        if (others[i])
+            bt_release(ctx, others[i]);
+    assert_non_null(s);
+    return s;
+}
+
 /* Per-test teardown: releases what a failed test left held. */
 static inline int bt_test_teardown(void **state)
 {

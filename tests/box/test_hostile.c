@@ -1022,19 +1022,7 @@ static void one_box_serves_the_slots_steps_and_no_step_reaches_its_init(void **s
         assert_true(second == first);
     bt_release(ctx, s);
 
-    box_slot *others[BT_SLOTS] = {0};
-    s = NULL;
-    for (int i = 0; i < BT_SLOTS && !s; i++) {
-        box_slot *t = bt_acquire(ctx);
-        if (box_slot_index(t) == index)
-            s = t;
-        else
-            others[i] = t;
-    }
-    for (int i = 0; i < BT_SLOTS; i++)
-        if (others[i])
-            bt_release(ctx, others[i]);
-    assert_non_null(s);
+    s = bt_acquire_index(ctx, index);
     /* ...and starts again for the next: no count of one lease's processes
      * reaches another. */
     unsigned long long third = poke_init(ctx, s, pid);
@@ -1094,20 +1082,7 @@ static void persist_then_check(bt_ctx *ctx, const char *mode, box_result *first,
            first);
     bt_release(ctx, s);
 
-    /* Take slots until the same one comes back. */
-    box_slot *others[BT_SLOTS] = {0};
-    s = NULL;
-    for (int i = 0; i < BT_SLOTS && !s; i++) {
-        box_slot *t = bt_acquire(ctx);
-        if (box_slot_index(t) == index)
-            s = t;
-        else
-            others[i] = t;
-    }
-    for (int i = 0; i < BT_SLOTS; i++)
-        if (others[i])
-            bt_release(ctx, others[i]);
-    assert_non_null(s);
+    s = bt_acquire_index(ctx, index);
     bt_put_prog(ctx, s, "persist");
     bt_run(s, (const char *const[]){BT_PROG("persist"), "check", BOX_HOME, NULL}, bt_limits(10000),
            second);
