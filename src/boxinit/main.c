@@ -20,13 +20,13 @@
  * behaviour (kill -9 $$ would do nothing). The init empties the bounding
  * set and installs the seccomp filter on itself once, before it parks;
  * each child inherits both, drops groups and uids, clears every capability
- * set, sets no_new_privs, limits, setsid, and execs. When the program ends the init kills whatever
- * it left in the pid namespace, reaps it all, reports the program's status
- * and parks for the slot's next step: one box serves many. The program
- * runs as another host uid than the init's and without capabilities, so it
- * can neither signal nor trace the init, nor read its memory. When the init
- * exits (let go, or killed by the supervisor), the kernel kills everything
- * left in the pid namespace.
+ * set, sets no_new_privs, limits, setsid, and execs. When the program ends
+ * the init kills whatever it left in the pid namespace, reaps it all,
+ * reports the program's status and parks for the slot's next step: one
+ * box serves many. The program runs as another host uid than the init's
+ * and without capabilities, so it can neither signal nor trace the init,
+ * nor read its memory. When the init exits (let go, or killed by the
+ * supervisor), the kernel kills everything left in the pid namespace.
  *
  * Built static from libc alone, without sanitizers (it runs where no
  * sanitizer runtime could), and kept small: plain system calls, no malloc. */
