@@ -117,7 +117,7 @@ section=$(
 ## Service
 
 Python hello (\`print("hello")\`) end to end: \`POST /api/repl/execute\` on a
-real xxxd (libmicrohttpd, a box per run, result as JSON) from a keep-alive
+real xxxd (libmicrohttpd, a box per slot serving run after run, result as JSON) from a keep-alive
 libcurl client (bench/service_load.c), against bare \`/usr/bin/python3 -c\`
 started with posix_spawn on the same machine. $n runs each after 20 warm-up
 runs; $cores cores, $slots slots.
