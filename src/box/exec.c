@@ -769,7 +769,6 @@ int box_exec(box_slot *s, const box_spec *spec, box_result *res)
     if (placed)
         cpu_leave(p, cpu);
     w.cg = st.cg;
-    w.steps++;
     close_fd(&st.in_w);
     close_fd(&st.out_r);
     close_fd(&st.err_r);

@@ -164,7 +164,6 @@ typedef struct warm_box {
     bool by_warmer; /* cloned by a warmer thread (its death signal is tied to
                        the thread that cloned it: only those outlive a step) */
     bool pinned;    /* its affinity is one CPU (cpu_place) */
-    unsigned steps; /* steps it served */
     cg_run cg;
 } warm_box;
 
