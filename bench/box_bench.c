@@ -30,8 +30,8 @@ static double busy_ms(void)
 {
     FILE *f = fopen("/proc/stat", "re");
     unsigned long long v[8] = {0};
-    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-                     &v[4], &v[5], &v[6]) != 7) {
+    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                     &v[5], &v[6]) != 7) {
         if (f)
             fclose(f);
         return 0;

@@ -105,12 +105,16 @@ for i in $(seq 1 "$rounds"); do
   owns+="$own"$'\n'
   prev=$next prev_own=$next_own
 done
-median_raw=$(sort -n <<<"${ratios%$'\n'}" | awk '{v[NR] = $1} END {printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+# The median of one number per line.
+median_of() {
+  sort -n <<<"${1%$'\n'}" | awk '{v[NR] = $1} END {printf "%.6f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+median_raw=$(median_of "$ratios")
 median=$(printf '%.2f' "$median_raw")
 low=$(sort -n <<<"${ratios%$'\n'}" | head -1 | xargs printf '%.2f')
 high=$(sort -n <<<"${ratios%$'\n'}" | tail -1 | xargs printf '%.2f')
 verdict=$(awk -v m="$median_raw" 'BEGIN {print (m >= 85) ? "met" : "missed"}')
-median_own=$(sort -n <<<"${owns%$'\n'}" | awk '{v[NR] = $1} END {printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+median_own=$(printf '%.2f' "$(median_of "$owns")")
 section=$(
   cat <<MD
 <!-- service:begin -->
