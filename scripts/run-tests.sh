@@ -6,16 +6,23 @@ build=${1:-build}
 pass=0
 fail=0
 failed=()
+# A suite that hangs fails on its own instead of stalling the whole run
+# (the slowest, test_hostile under ASan, takes a few minutes).
+limit=${TEST_TIMEOUT:-900}
 for t in $(find "$build/tests" -maxdepth 2 -type f -name 'test_*' -perm -u+x | sort); do
   echo "== $t"
-  if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+  start=$SECONDS
+  if timeout -k 10 "$limit" "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+  echo "-- $t: $((SECONDS - start)) s"
 done
 for t in $(find tests -maxdepth 2 -type f -name 'test_*.sh' | sort); do
   echo "== $t"
   # Shell tests start servers and boxes with fixed uids and state dirs: they
   # hold the same lock as the box suites, so two checkouts never overlap
   # (-o: held by flock itself, so a server a test leaks cannot keep it).
-  if BUILD="$build" flock -o /run/xxxtest.lock bash "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+  start=$SECONDS
+  if BUILD="$build" flock -o /run/xxxtest.lock timeout -k 10 "$limit" bash "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+  echo "-- $t: $((SECONDS - start)) s"
 done
 ((fail)) && printf 'failed: %s\n' "${failed[@]}"
 echo "$pass passed, $fail failed"

@@ -417,8 +417,10 @@ static void die_with_parent(void)
         die("pdeathsig");
 }
 
-/* SIGINT to the init (box_interrupt) goes on to the program. Set in the
- * init only: the program's copy stays 0, and execve resets the handler. */
+/* SIGINT to the init (box_interrupt) goes on to the program. The handler
+ * is the init's only: execve resets the program's. The target is written
+ * by the program's process before its execve (program_main) and cleared
+ * by the init once the program is reaped. */
 static volatile pid_t interrupt_target;
 
 static void forward_interrupt(int sig)
@@ -487,6 +489,10 @@ static int program_main(void *arg)
         die("setsid");
     if (chdir(spec_cwd) < 0)
         die("chdir to the working directory");
+    /* The init's own copy (we share its memory): set before the execve, so
+     * a SIGINT that anything the program says provokes finds its target.
+     * The init, woken only by the execve, might set it too late. */
+    interrupt_target = (pid_t)syscall(SYS_getpid);
     run_program();
 }
 
@@ -588,7 +594,6 @@ int main(void)
                 close(step_fds[i]);
         if (pid < 0)
             die("start the program");
-        interrupt_target = pid;
         boxinit_msg m = {.kind = 'S', .value = step_wait(pid)};
         if (write(BOXINIT_STATUS_FD, &m, sizeof m) != (ssize_t)sizeof m)
             _exit(1);

@@ -18,6 +18,9 @@
 
 static box_pool *pool;
 
+/* One slot: a test that fails holding it must not hang the next one. */
+enum { ACQUIRE_WAIT_MS = 30000 };
+
 static const char *const env[] = {"PATH=/usr/bin:/bin", "HOME=/home/box", NULL};
 
 static int setup(void **state)
@@ -59,7 +62,7 @@ static void put_then_get_round_trips_nested_files(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(box_put_file(s, "src/pkg/main.txt", "hello\0world", 11, 0644, err, sizeof err),
                      0);
@@ -84,7 +87,7 @@ static void file_names_that_leave_the_workdir_are_refused(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     const char *bad[] = {"/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/", "", "a/./b"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -96,7 +99,7 @@ static void steps_of_one_lease_share_the_workspace(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     box_result r = sh(s, "echo built > /box/artifact; echo cached > $HOME/c; echo t > /tmp/t");
     assert_string_equal(box_status_name(r.status), "ok");
@@ -108,7 +111,7 @@ static void steps_of_one_lease_share_the_workspace(void **state)
     box_release(s);
 
     /* A new lease of the same (only) slot starts empty. */
-    s = box_acquire(pool, 0, -1, err, sizeof err);
+    s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     r = sh(s, "ls -A /box $HOME /tmp /dev/shm | grep -v : | grep . ; echo end");
     assert_string_equal(r.out.data, "end\n");
@@ -120,7 +123,7 @@ static void the_environment_is_exactly_the_spec(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     const char *argv[] = {"/usr/bin/env", NULL};
     const char *e[] = {"A=1", "PATH=/usr/bin", NULL};
@@ -136,7 +139,7 @@ static void a_missing_program_is_exit_127_with_a_reason(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     const char *argv[] = {"no-such-program", NULL};
     box_spec spec = {.argv = argv, .envp = env, .stdin_fd = -1};
@@ -153,7 +156,7 @@ static void stdin_bytes_reach_the_program(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     const char *argv[] = {"/usr/bin/wc", "-c", NULL};
     static char big[300000];
@@ -244,7 +247,7 @@ static void the_control_socket_carries_frames_after_the_output_before_them(void 
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     /* 5000 lines (more than a pipe holds) before each control line. */
     const char *argv[] = {"/bin/sh", "-c",
@@ -284,7 +287,7 @@ static void without_the_flag_there_is_no_fd_3(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     box_result r = sh(s, "echo x >&3 && echo wrote");
     assert_string_equal(box_status_name(r.status), "runtime_error");
@@ -297,7 +300,7 @@ static void an_interrupt_reaches_the_program_and_only_it(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     /* The shell's trap runs once its foreground sleep ends: SIGINT went to
      * the shell, not to the sleep (which would end it at once too, but
@@ -329,7 +332,7 @@ static void a_no_wall_step_outlives_its_wall_limit(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, -1, err, sizeof err);
+    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
     assert_non_null(s);
     const char *argv[] = {"/bin/sh", "-c", "sleep 0.4; echo slept", NULL};
     box_spec spec = {.argv = argv,
