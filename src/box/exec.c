@@ -365,15 +365,9 @@ int warm_spawn(box_slot *s, warm_box *w, char *err, size_t errlen)
             init_clone(p, fds, CLONE_NEWPID | CLONE_NEWUTS, p->cg.version == 2 ? w->cg.dfd[0] : -1,
                        &in_cgroup, &w->pidfd, s->tmpl_fd, s->work_fd);
         clone_errno = errno;
-        if (setns(p->host_ipcns_fd, CLONE_NEWIPC) < 0) {
-            perror("xxx: cannot return to the host IPC namespace");
-            abort();
-        }
+        ns_return(p->host_ipcns_fd, CLONE_NEWIPC, "IPC");
     }
-    if (setns(p->host_netns_fd, CLONE_NEWNET) < 0) {
-        perror("xxx: cannot return to the host network namespace");
-        abort();
-    }
+    ns_return(p->host_netns_fd, CLONE_NEWNET, "network");
     if (pid < 0) {
         errno = clone_errno;
         if (in_ipcns)
@@ -690,10 +684,7 @@ static int slot_ipc_empty(box_slot *s)
     if (setns(s->ipcns_fd, CLONE_NEWIPC) < 0)
         return -1;
     ipcns_empty();
-    if (setns(s->pool->host_ipcns_fd, CLONE_NEWIPC) < 0) {
-        perror("xxx: cannot return to the host IPC namespace");
-        abort();
-    }
+    ns_return(s->pool->host_ipcns_fd, CLONE_NEWIPC, "IPC");
     return 0;
 }
 

@@ -110,6 +110,11 @@ int ipcns_create(char *err, size_t errlen);
 /* Removes every SysV object of the calling thread's IPC namespace; returns how many. */
 int ipcns_empty(void);
 
+/* Puts the calling thread back in the server's namespace host_fd (of type,
+ * a CLONE_NEW* flag; what names it) or aborts: a server thread left in a
+ * box's namespace would go on serving from there. */
+void ns_return(int host_fd, int type, const char *what);
+
 /* ---- filesystem (fs.c) ----------------------------------------------- */
 
 /* One step of assembling a box root, computed once per pool. */

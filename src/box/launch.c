@@ -330,10 +330,7 @@ int box_rebind(box_slot *s, pid_t init, char *err, size_t errlen)
                 rc = box_fail(err, errlen, "cannot detach the box's %s:", box_binds[i].dst);
         if (rc == 0 && workspace_place(tree) < 0)
             rc = box_fail(err, errlen, "cannot place the new workspace:");
-        if (setns(s->pool->host_mntns_fd, CLONE_NEWNS) < 0) {
-            perror("xxx: cannot return to the server's mount namespace");
-            abort();
-        }
+        ns_return(s->pool->host_mntns_fd, CLONE_NEWNS, "mount");
     }
     if (ns >= 0)
         close(ns);
@@ -431,10 +428,7 @@ int box_pid_reset(box_slot *s, const warm_box *w, char *err, size_t errlen)
     pid_t pid = clone(last_pid_child, stack + sizeof stack,
                       CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, NULL);
     int e = errno;
-    if (setns(s->pool->host_pidns_fd, CLONE_NEWPID) < 0) {
-        perror("xxx: cannot return to the server's pid namespace");
-        abort();
-    }
+    ns_return(s->pool->host_pidns_fd, CLONE_NEWPID, "pid");
     int st = 0;
     if (pid < 0) {
         errno = e;

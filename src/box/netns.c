@@ -46,9 +46,17 @@ static int loopback_up(void)
     return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
+void ns_return(int host_fd, int type, const char *what)
+{
+    if (setns(host_fd, type) < 0) {
+        fprintf(stderr, "xxx: cannot return to the server's %s namespace: %s\n", what,
+                strerror(errno));
+        abort();
+    }
+}
+
 /* Makes a namespace of one type for a slot and returns an fd to it; the
- * calling thread goes back to its own, or the process aborts (a server
- * thread left in a box's namespace would serve from there). */
+ * calling thread goes back to its own, or the process aborts (ns_return). */
 static int slot_ns_create(int type, const char *name, char *err, size_t errlen)
 {
     char self[64];
@@ -61,10 +69,7 @@ static int slot_ns_create(int type, const char *name, char *err, size_t errlen)
     int fd = open(self, O_RDONLY | O_CLOEXEC);
     int saved = errno;
     bool up = fd >= 0 && (type != CLONE_NEWNET || loopback_up() == 0);
-    if (setns(host, type) < 0) {
-        fprintf(stderr, "xxx: cannot return to the host %s namespace: %s\n", name, strerror(errno));
-        abort();
-    }
+    ns_return(host, type, name);
     if (fd < 0) {
         errno = saved;
         return box_fail(err, errlen, "cannot open the new %s namespace:", name);
