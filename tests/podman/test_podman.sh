@@ -65,7 +65,7 @@ export CONTAINERS_CONF=$TMP/containers.conf
 # the OOM killer fires, and it inherits the service's.
 (cd "$TMP" && exec podman system service --time=0 "unix://$SOCK") >"$TMP/podman.log" 2>&1 &
 SVC_PID=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   curl -s --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && break
   sleep 0.1
 done
@@ -202,7 +202,7 @@ body=$(code_req python $'import time\ntime.sleep(60)')
 curl -s --max-time 90 -X POST --data-binary "$body" "$URL/api/repl/execute" >"$TMP/long.json" &
 long_pid=$!
 id=""
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   get /api/containers/list
   id=$(jfield '.containers[0].id // empty')
   [ -n "$id" ] && [ "$(jfield '.containers[0].state')" == running ] &&
@@ -224,7 +224,7 @@ echo "== after a crash, the next xxxd removes what the last one left"
 curl -s --max-time 90 -X POST --data-binary "$(code_req python $'import time\ntime.sleep(60)')" \
   "$URL/api/repl/execute" >/dev/null 2>&1 &
 crash_client=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   [ "$(ours)" -ge 1 ] && break
   sleep 0.1
 done
@@ -255,7 +255,7 @@ EOF
 docker-registry serve "$TMP/registry.yml" >"$TMP/registry.log" 2>&1 &
 REG_PID=$!
 pids+=($REG_PID)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   curl -s "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1 && break
   sleep 0.1
 done
@@ -300,7 +300,7 @@ echo "== Podman over http:// (tcp://127.0.0.1:$((REG_PORT + 1))), named by COREO
 (cd "$TMP" && exec podman system service --time=0 "tcp://127.0.0.1:$((REG_PORT + 1))") >"$TMP/podman-tcp.log" 2>&1 &
 TCP_PID=$!
 pids+=($TCP_PID)
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   curl -s "http://127.0.0.1:$((REG_PORT + 1))/_ping" >/dev/null 2>&1 && break
   sleep 0.1
 done

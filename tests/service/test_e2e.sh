@@ -380,7 +380,7 @@ body=$(code_req python $'import time\ntime.sleep(30)')
 curl -s --max-time 60 -X POST --data-binary "$body" "$URL/api/repl/execute" >"$TMP/long.json" &
 long_pid=$!
 id=""
-for _ in $(seq 1 50); do
+for _ in $(seq 1 200); do
   get /api/containers/list
   id=$(jfield '.containers[0].id // empty')
   # running, and past box_acquire (a worker takes the run, then the slot)
@@ -405,7 +405,7 @@ echo "== a streaming client that goes away cancels its run"
 body=$(code_req python $'import time\ntime.sleep(30)')
 curl -sN --max-time 1.5 -X POST --data-binary "$body" "$URL/api/repl/execute/stream" >/dev/null 2>&1
 gone=no
-for _ in $(seq 1 50); do
+for _ in $(seq 1 200); do
   get /api/containers/list
   [ "$(jfield '.containers | length')" == 0 ] && gone=yes && break
   sleep 0.1
@@ -434,7 +434,7 @@ t1=$EPOCHREALTIME
 check "other clients are served while it does not read" eq "$out" meanwhile
 check "... promptly" $PY -c "import sys; sys.exit(0 if float('$t1') - float('$t0') < 2 else 1)"
 done_run=no
-for _ in $(seq 1 40); do
+for _ in $(seq 1 200); do
   get /api/containers/list
   [ "$(jfield '.containers | length')" == 0 ] && done_run=yes && break
   sleep 0.1
@@ -539,7 +539,7 @@ c1=$!
 curl -s --max-time 60 -X POST --data-binary "$(code_req python $'import time\ntime.sleep(30)')" \
   "$URL/api/repl/execute" >"$TMP/long2.json" &
 c2=$!
-for _ in $(seq 1 50); do
+for _ in $(seq 1 200); do
   get /api/containers/list
   [ "$(jfield '[.containers[] | select(.state == "running")] | length')" == 2 ] && break
   sleep 0.1
