@@ -504,12 +504,18 @@ static int step_wait(pid_t program)
     int status = 0;
     bool ended = false;
     for (;;) {
-        /* What a process started before its SIGKILL landed is reaped here
-         * too: kill again each round until no child is left. */
-        if (ended)
-            kill(-1, SIGKILL);
+        /* Once the program has ended: what has exited is reaped without
+         * waiting; while anything is alive, everything is killed again
+         * (what a process started before its SIGKILL landed too) and one
+         * death waited for. No child left means an empty pid namespace
+         * (orphans are reparented to us), and no kill(-1): it walks every
+         * process of the host. */
         int st;
-        pid_t pid = waitpid(-1, &st, 0);
+        pid_t pid = waitpid(-1, &st, ended ? WNOHANG : 0);
+        if (pid == 0) {
+            kill(-1, SIGKILL);
+            pid = waitpid(-1, &st, 0);
+        }
         if (pid < 0 && errno == EINTR)
             continue;
         if (pid < 0) {
