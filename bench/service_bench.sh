@@ -168,12 +168,20 @@ minutes), the warmer threads 0.35, the threads that supervise steps 0.29,
 libmicrohttpd's thread 0.21; the load generator, softirq and kernel threads
 the rest. Since a box serves its slot's steps (perf, whole machine, ms per
 run at concurrency 8): the box's making and teardown in the init, the
-warmers and kernel threads went from about 1.9 to 1.4 ms over bare; what
-is left is mostly the new workspace per lease (a tmpfs mount and the
-unmount of the old one and of its four binds in the box: each unmount
-waits on an expedited RCU grace period, whose interrupts cost a VM dearly;
-about 1.5% of runs/s in all), libmicrohttpd and the supervisors (about 0.5
-ms), the load generator (0.15 ms). The steps that brought this from 68%
+warmers and kernel threads went from about 1.9 to 1.4 ms over bare. Where
+that goes (perf sampling of the whole machine, 400 runs at concurrency 8,
+2026-11-27, ms per run): python itself 16.2 to 16.8 in a box against 16.4
+to 16.8 bare, the same within noise; xxxd's threads 0.77, of which the new
+workspace per lease about 0.25 (a tmpfs mount, and the unmount of the old
+one and of its four binds in the box, each waiting on an expedited RCU
+grace period), the pid counter's reset 0.08 (a short-lived child) and the
+rest supervision (poll, pipes, cgroup reads, hand-offs between threads);
+xxx-init 0.26 (starting the program); libmicrohttpd 0.22; the RCU
+grace-period thread 0.07; the load generator 0.17 (0.25 for bare, whose
+posix_spawn it makes). No one part is large: without the workspace swap
+at all (an unsafe hack, to bound it) the service did +0.9% runs/s, and all
+of xxxd at SCHED_BATCH (so that its wake-ups do not preempt python) -0.9%,
+in A/Bs of four rounds. The steps that brought this from 68%
 (each an A/B of two binaries alternated under the same load,
 \`bash bench/service_ab.sh A B\`): xxx-init instead of a copy of xxxd for
 every box (tree CPU per run 21.1 against 19.3 ms); the slot's run cgroup
