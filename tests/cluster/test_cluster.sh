@@ -7,7 +7,7 @@
 # contract in memory.
 #
 # Needs root (container-api builds boxes), etcd, etcdctl, curl and jq.
-# Ports 42200-42299 and box uids 161000-163999 are its own. Prints one line
+# Ports from 42200-42979 and box uids 161000-163999 are its own. Prints one line
 # per check and "N passed, N failed"; exits non-zero on a failure.
 set -uo pipefail
 
@@ -16,21 +16,11 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 XXXD=$BUILD/xxxd
 TMP=$(mktemp -d /tmp/xxx-cluster.XXXXXX)
-# etcd's two ports are BASE and BASE+1 for the first BASE from 42200 on, in
-# steps of 30, that no socket uses: they sit in the ephemeral range, so some
-# client's connection can hold one, and a listener will not bind beside it.
-# Failing a clean range, one with only TIME-WAIT leftovers will do.
-BASE=
-for filter in "" "exclude time-wait"; do
-  for b in $(seq 42200 30 42950); do
-    # shellcheck disable=SC2086
-    if [ -z "$(ss -tanH $filter "( sport >= :$b and sport <= :$((b + 29)) )")" ]; then
-      BASE=$b
-      break 2
-    fi
-  done
-done
-if [ -z "$BASE" ]; then
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# etcd's two ports are BASE and BASE+1, from a range no socket uses
+# (port_base, tests/lib.sh).
+if ! BASE=$(port_base 42200 42950 30); then
   echo "no free port range in 42200-42979"
   echo "0 passed, 1 failed"
   exit 1
@@ -46,10 +36,7 @@ export ETCDCTL_API=3
 ETCDCTL=(etcdctl --endpoints="127.0.0.1:$ETCD_PORT" --command-timeout=2s)
 LANGS=python,c
 
-# shellcheck source=tests/lib.sh
-. "$(dirname "$0")/../lib.sh"
 declare -A PID
-
 
 cleanup() {
   for name in "${!PID[@]}"; do

@@ -20,11 +20,17 @@ TMP=$(mktemp -d /tmp/xxx-podman.XXXXXX)
 SOCK=$TMP/podman.sock
 INSTANCE=xxx-podtest-$$
 FIRST_UID=7410000
-REG_PORT=${XXX_TEST_REGISTRY_PORT:-41201}
 IMAGES=(python node ruby c)
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# The registry on REG_PORT, Podman's TCP service on REG_PORT + 1: two ports
+# no socket uses (port_base).
+REG_PORT=${XXX_TEST_REGISTRY_PORT:-$(port_base 41200 41990 10)} || {
+  echo "no free port range in 41200-41999"
+  echo "0 passed, 1 failed"
+  exit 1
+}
 pids=()
 
 
@@ -302,6 +308,7 @@ TCP_PID=$!
 pids+=($TCP_PID)
 for _ in $(seq 1 600); do
   curl -s "http://127.0.0.1:$((REG_PORT + 1))/_ping" >/dev/null 2>&1 && break
+  kill -0 "$TCP_PID" 2>/dev/null || break
   sleep 0.1
 done
 URL_FLAG=()
@@ -312,6 +319,8 @@ if COREOS_URL="http://127.0.0.1:$((REG_PORT + 1))" start_server tcp --languages 
   wait "$SRV_PID"
 else
   bad "xxxd starts with COREOS_URL=http://..."
+  echo "     podman's TCP service said:"
+  tail -5 "$TMP/podman-tcp.log" | sed 's/^/     /'
 fi
 kill "$TCP_PID" 2>/dev/null && wait "$TCP_PID" 2>/dev/null
 URL_FLAG=(--podman-url "$SOCK")
