@@ -18,9 +18,6 @@
 
 static box_pool *pool;
 
-/* One slot: a test that fails holding it must not hang the next one. */
-enum { ACQUIRE_WAIT_MS = 30000 };
-
 static const char *const env[] = {"PATH=/usr/bin:/bin", "HOME=/home/box", NULL};
 
 static int setup(void **state)
@@ -48,6 +45,17 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Takes the suite's one slot, waiting at most 30 s: a test that failed
+ * holding it fails the next one instead of hanging it. */
+static box_slot *acquire(void)
+{
+    char err[256];
+    box_slot *s = box_acquire(pool, 0, 30000, err, sizeof err);
+    if (!s)
+        fail_msg("box_acquire: %s", err);
+    return s;
+}
+
 /* Runs a shell command in the slot; returns the result (caller frees). */
 static box_result sh(box_slot *s, const char *cmd)
 {
@@ -62,8 +70,7 @@ static void put_then_get_round_trips_nested_files(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     assert_int_equal(box_put_file(s, "src/pkg/main.txt", "hello\0world", 11, 0644, err, sizeof err),
                      0);
     box_result r =
@@ -87,8 +94,7 @@ static void file_names_that_leave_the_workdir_are_refused(void **state)
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     const char *bad[] = {"/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/", "", "a/./b"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(box_put_file(s, bad[i], "x", 1, 0644, err, sizeof err), -1);
@@ -98,9 +104,7 @@ static void file_names_that_leave_the_workdir_are_refused(void **state)
 static void steps_of_one_lease_share_the_workspace(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     box_result r = sh(s, "echo built > /box/artifact; echo cached > $HOME/c; echo t > /tmp/t");
     assert_string_equal(box_status_name(r.status), "ok");
     box_result_free(&r);
@@ -111,8 +115,7 @@ static void steps_of_one_lease_share_the_workspace(void **state)
     box_release(s);
 
     /* A new lease of the same (only) slot starts empty. */
-    s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    s = acquire();
     r = sh(s, "ls -A /box $HOME /tmp /dev/shm | grep -v : | grep . ; echo end");
     assert_string_equal(r.out.data, "end\n");
     box_result_free(&r);
@@ -122,9 +125,7 @@ static void steps_of_one_lease_share_the_workspace(void **state)
 static void the_environment_is_exactly_the_spec(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     const char *argv[] = {"/usr/bin/env", NULL};
     const char *e[] = {"A=1", "PATH=/usr/bin", NULL};
     box_spec spec = {.argv = argv, .envp = e, .stdin_fd = -1};
@@ -138,9 +139,7 @@ static void the_environment_is_exactly_the_spec(void **state)
 static void a_missing_program_is_exit_127_with_a_reason(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     const char *argv[] = {"no-such-program", NULL};
     box_spec spec = {.argv = argv, .envp = env, .stdin_fd = -1};
     box_result r;
@@ -155,9 +154,7 @@ static void a_missing_program_is_exit_127_with_a_reason(void **state)
 static void stdin_bytes_reach_the_program(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     const char *argv[] = {"/usr/bin/wc", "-c", NULL};
     static char big[300000];
     memset(big, 'x', sizeof big);
@@ -247,8 +244,7 @@ static void the_control_socket_carries_frames_after_the_output_before_them(void 
 {
     (void)state;
     char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     /* 5000 lines (more than a pipe holds) before each control line. */
     const char *argv[] = {"/bin/sh", "-c",
                           "echo ready >&3; while read -r line <&3; do "
@@ -286,9 +282,7 @@ static void the_control_socket_carries_frames_after_the_output_before_them(void 
 static void without_the_flag_there_is_no_fd_3(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     box_result r = sh(s, "echo x >&3 && echo wrote");
     assert_string_equal(box_status_name(r.status), "runtime_error");
     assert_null(strstr(r.out.data, "wrote"));
@@ -299,9 +293,7 @@ static void without_the_flag_there_is_no_fd_3(void **state)
 static void an_interrupt_reaches_the_program_and_only_it(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     /* The shell's trap runs once its foreground sleep ends: SIGINT went to
      * the shell, not to the sleep (which would end it at once too, but
      * then the trap would say so). */
@@ -331,9 +323,7 @@ static void an_interrupt_reaches_the_program_and_only_it(void **state)
 static void a_no_wall_step_outlives_its_wall_limit(void **state)
 {
     (void)state;
-    char err[256];
-    box_slot *s = box_acquire(pool, 0, ACQUIRE_WAIT_MS, err, sizeof err);
-    assert_non_null(s);
+    box_slot *s = acquire();
     const char *argv[] = {"/bin/sh", "-c", "sleep 0.4; echo slept", NULL};
     box_spec spec = {.argv = argv,
                      .envp = env,
