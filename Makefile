@@ -86,7 +86,7 @@ $(BUILD)/xxx: $(CLI_OBJS) $(BUILD)/libxxx.a
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libxxx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libxxx.a $(DEPS_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libxxx.a $(DEPS_LIBS) -lcmocka
 
 # Programs that run inside boxes: plain, no sanitizer (the box has no ASan runtime needs).
 define PROG_RULE
@@ -98,7 +98,7 @@ $(foreach p,$(PROG_SRCS:tests/%.c=%),$(eval $(call PROG_RULE,$(p))))
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxxx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libxxx.a $(DEPS_LIBS)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libxxx.a $(DEPS_LIBS)
 
 setup:
 	@bash scripts/setup.sh
@@ -142,4 +142,4 @@ bench: all $(BUILD)/bench/box_bench $(BUILD)/bench/service_load
 clean:
 	rm -rf build build-san
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench -name '*.d' 2>/dev/null)
