@@ -199,6 +199,8 @@ static const runtime *find_language(const runtime_set *rts, const char *name, si
     const runtime *rt = NULL;
     if (!memchr(name, '\0', len))
         rt = image ? runtime_find_image(rts, name) : runtime_find(rts, name);
+    if (rt && !runtime_served(rt))
+        rt = NULL; /* defined, but no executor serves it now */
     if (!rt) {
         char known[512];
         runtime_set_names(rts, known, sizeof known);
@@ -231,7 +233,7 @@ int api_parse_execute(const char *body, size_t len, const runtime_set *rts, run_
         goto error;
     if (has_version && !runtime_version_matches(rt, version)) {
         fail(e, "unknown_version", "%s %.64s is not available; this server has %s %s", rt->name,
-             version, rt->name, rt->version ? rt->version : "(unknown)");
+             version, rt->name, runtime_version(rt) ? runtime_version(rt) : "(unknown)");
         goto error;
     }
     req->rt = rt;
@@ -363,7 +365,8 @@ json_t *api_result_json(const char *id, const runtime *rt, const run_result *res
             goto oom;
     }
     json_object_set_new(o, "language", json_string(rt->name));
-    json_object_set_new(o, "version", rt->version ? json_string(rt->version) : json_null());
+    const char *version = runtime_version(rt);
+    json_object_set_new(o, "version", version ? json_string(version) : json_null());
     json_object_set_new(o, "status", json_string(status));
     if (!(flags & API_CONTAINER) && res->message[0])
         json_object_set_new(o, "message", json_string(res->message));
@@ -411,16 +414,19 @@ json_t *api_languages_json(const runtime_set *rts)
     json_t *names = json_array(), *list = json_array(), *sessions = json_array();
     for (size_t i = 0; i < rts->n; i++) {
         const runtime *rt = rts->items[i];
+        if (!runtime_served(rt))
+            continue;
+        const char *version = runtime_version(rt);
         json_t *aliases = json_array();
         for (size_t k = 0; rt->aliases[k]; k++)
             json_array_append_new(aliases, json_string(rt->aliases[k]));
         json_array_append_new(names, json_string(rt->name));
         json_array_append_new(
-            list, json_pack("{s:s, s:o, s:o, s:b, s:s, s:b, s:b}", "language", rt->name, "version",
-                            rt->version ? json_string(rt->version) : json_null(), "aliases",
-                            aliases, "compiled", rt->compile != NULL, "source", rt->source,
-                            "sessions", rt->session != NULL, "session_live_stdin",
-                            rt->session && rt->session->live_stdin));
+            list,
+            json_pack("{s:s, s:o, s:o, s:b, s:s, s:b, s:b}", "language", rt->name, "version",
+                      version ? json_string(version) : json_null(), "aliases", aliases, "compiled",
+                      rt->compile != NULL, "source", rt->source, "sessions", rt->session != NULL,
+                      "session_live_stdin", rt->session && rt->session->live_stdin));
         if (rt->session)
             json_array_append_new(sessions, json_string(rt->name));
     }
@@ -557,7 +563,7 @@ void api_session_languages(const runtime_set *rts, char *buf, size_t len)
     size_t n = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < rts->n && n < len; i++) {
-        if (!rts->items[i]->session)
+        if (!rts->items[i]->session || !runtime_served(rts->items[i]))
             continue;
         int k = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", rts->items[i]->name);
         if (k < 0)
@@ -584,8 +590,9 @@ json_t *api_session_json(const session_info *info, const runtime *rt)
 {
     json_t *o = json_pack(
         "{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "id", info->id, "language",
-        info->language, "version", rt && rt->version ? json_string(rt->version) : json_null(),
-        "status", info->status, "created_at", iso_time(info->created_at), "expires_at",
+        info->language, "version",
+        rt && runtime_version(rt) ? json_string(runtime_version(rt)) : json_null(), "status",
+        info->status, "created_at", iso_time(info->created_at), "expires_at",
         iso_time(info->expires_at), "last_used_at", iso_time(info->last_used_at), "idle_timeout_s",
         (json_int_t)(info->idle_timeout_ms / 1000), "execution_count", (json_int_t)info->executions,
         "slot", info->slot >= 0 ? json_integer(info->slot) : json_null(), "limits",

@@ -499,7 +499,7 @@ static enum MHD_Result answer_health(request *req)
     _cleanup_json_ json_t *body =
         json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "status", "ok", "slots", (json_int_t)workers,
                   "running", (json_int_t)running, "queued", (json_int_t)queued, "queue_capacity",
-                  (json_int_t)capacity, "languages", (json_int_t)srv->rts->n);
+                  (json_int_t)capacity, "languages", (json_int_t)runtime_set_served(srv->rts));
     if (body && srv->cfg.sessions) {
         size_t live, max;
         session_counts(srv->cfg.sessions, &live, &max);

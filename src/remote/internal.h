@@ -37,7 +37,7 @@ struct remote {
     bool refresher_started;
     pthread_t refresher;
     char last_error[256];
-    const runtime_set *rts; /* for session languages; may be NULL */
+    runtime_set *rts; /* served as the executors report (remote_serve_runtimes); may be NULL */
     uint64_t picks;
     atomic_uint proxy_threads; /* proxied calls in progress */
 };

@@ -63,10 +63,15 @@ void remote_execute(void *ctx, run *r);
 /* Waits until at least one executor is known or timeout_ms; returns how many are. */
 size_t remote_wait(remote *rm, unsigned timeout_ms);
 
-/* Sets each runtime's version from the executors' reports (rts before
- * serving); keeps only the languages some executor serves when any
- * executor reported its languages. Returns the number kept. */
-size_t remote_apply_runtimes(remote *rm, runtime_set *rts);
+/* Serves the languages of rts that some executor reports, each with the
+ * version first reported for it, and hides the rest (runtime_show); again
+ * after every refresh of the view, so a language appears when an executor
+ * serving it registers and goes when the last one leaves. While no
+ * executor reports its languages (none yet, or CONTAINERS_API_URL), what
+ * is served stays as it was: at first every definition. rts is borrowed
+ * until remote_close (it also lets session creation resolve aliases).
+ * Returns how many are served. */
+size_t remote_serve_runtimes(remote *rm, runtime_set *rts);
 
 /* Returns [{id, url, slots, free_slots, queued, in_flight, down, languages}]. */
 json_t *remote_view_json(remote *rm);
@@ -91,9 +96,6 @@ typedef struct remote_sink {
     int (*data)(void *ctx, const char *data, size_t len);
     void (*end)(void *ctx, bool ok);
 } remote_sink;
-
-/* Lets session creation resolve aliases ("py") to the executors' names. */
-void remote_set_runtimes(remote *rm, const runtime_set *rts);
 
 /* Forwards one call under REMOTE_SESSIONS_PREFIX on a thread of its own
  * and gives the answer to sink (copied). A session's execute/stream answer

@@ -67,6 +67,51 @@ static int executor_from_instance(executor *e, json_t *inst)
     return 0;
 }
 
+/* Serves what the executors report (remote_serve_runtimes); with mu held.
+ * Logs the served languages when they change. */
+static size_t sync_runtimes_locked(remote *rm)
+{
+    runtime_set *rts = rm->rts;
+    if (!rts)
+        return 0;
+    bool any_report = false;
+    for (size_t j = 0; j < rm->nex; j++)
+        any_report |= rm->ex[j].runtimes != NULL;
+    if (!any_report)
+        return runtime_set_served(rts);
+    char before[512], after[512];
+    runtime_set_names(rts, before, sizeof before);
+    for (size_t i = 0; i < rts->n; i++) {
+        runtime *rt = rts->items[i];
+        bool reported = false;
+        for (size_t j = 0; j < rm->nex; j++) {
+            size_t k;
+            json_t *v;
+            json_array_foreach(rm->ex[j].runtimes, k, v)
+            {
+                const char *name = json_string_value(json_object_get(v, "language"));
+                const char *ver = json_string_value(json_object_get(v, "version"));
+                if (name && ver && strcmp(name, rt->name) == 0) {
+                    reported = runtime_note_version(rt, ver) == 0;
+                    break;
+                }
+            }
+            if (reported)
+                break;
+        }
+        runtime_show(rt, reported);
+    }
+    runtime_set_names(rts, after, sizeof after);
+    if (strcmp(before, after) != 0) {
+        _cleanup_json_ json_t *line = json_pack("{s:s, s:s, s:s}", "level", "info", "msg",
+                                                "languages served", "languages", after);
+        _cleanup_free_ char *t = line ? json_dumps(line, JSON_COMPACT) : NULL;
+        if (t)
+            fprintf(stderr, "%s\n", t);
+    }
+    return runtime_set_served(rts);
+}
+
 /* Replaces the view with instances, keeping the counts of known ids. */
 static void view_replace(remote *rm, json_t *instances)
 {
@@ -99,6 +144,7 @@ static void view_replace(remote *rm, json_t *instances)
     rm->ex = nv;
     rm->nex = k;
     rm->have_view = true;
+    sync_runtimes_locked(rm);
     pthread_cond_broadcast(&rm->changed);
     pthread_mutex_unlock(&rm->mu);
 }
@@ -364,37 +410,13 @@ void remote_release(remote *rm, const picked *p, bool down)
     pthread_mutex_unlock(&rm->mu);
 }
 
-static bool has_version(const runtime *rt)
-{
-    return rt->version != NULL;
-}
-
-size_t remote_apply_runtimes(remote *rm, runtime_set *rts)
+size_t remote_serve_runtimes(remote *rm, runtime_set *rts)
 {
     pthread_mutex_lock(&rm->mu);
-    bool any_report = false;
-    for (size_t i = 0; i < rts->n; i++) {
-        runtime *rt = rts->items[i];
-        for (size_t j = 0; j < rm->nex; j++) {
-            json_t *list = rm->ex[j].runtimes;
-            if (!list)
-                continue;
-            any_report = true;
-            size_t k;
-            json_t *v;
-            json_array_foreach(list, k, v)
-            {
-                const char *name = json_string_value(json_object_get(v, "language"));
-                const char *ver = json_string_value(json_object_get(v, "version"));
-                if (name && ver && !rt->version && strcmp(name, rt->name) == 0)
-                    rt->version = strdup(ver);
-            }
-        }
-    }
+    rm->rts = rts;
+    size_t n = sync_runtimes_locked(rm);
     pthread_mutex_unlock(&rm->mu);
-    if (any_report)
-        runtime_set_filter(rts, has_version);
-    return rts->n;
+    return n;
 }
 
 json_t *remote_view_json(remote *rm)
@@ -438,9 +460,4 @@ size_t remote_snapshot(remote *rm, picked *out, size_t max)
     }
     pthread_mutex_unlock(&rm->mu);
     return n;
-}
-
-void remote_set_runtimes(remote *rm, const runtime_set *rts)
-{
-    rm->rts = rts;
 }

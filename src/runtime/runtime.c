@@ -676,13 +676,52 @@ const runtime *runtime_find_image(const runtime_set *s, const char *image)
     return buf[0] ? runtime_find(s, buf) : NULL;
 }
 
+bool runtime_served(const runtime *rt)
+{
+    return !__atomic_load_n(&rt->hidden, __ATOMIC_RELAXED);
+}
+
+void runtime_show(runtime *rt, bool served)
+{
+    __atomic_store_n(&rt->hidden, !served, __ATOMIC_RELAXED);
+}
+
+const char *runtime_version(const runtime *rt)
+{
+    return __atomic_load_n(&rt->version, __ATOMIC_ACQUIRE);
+}
+
+int runtime_note_version(runtime *rt, const char *version)
+{
+    if (runtime_version(rt))
+        return 0;
+    char *copy = strdup(version);
+    if (!copy)
+        return -1;
+    char *none = NULL;
+    if (!__atomic_compare_exchange_n(&rt->version, &none, copy, false, __ATOMIC_RELEASE,
+                                     __ATOMIC_ACQUIRE))
+        free(copy); /* another writer was first */
+    return 0;
+}
+
+size_t runtime_set_served(const runtime_set *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += runtime_served(s->items[i]);
+    return n;
+}
+
 void runtime_set_names(const runtime_set *s, char *buf, size_t len)
 {
     size_t used = 0;
     if (len)
         buf[0] = '\0';
     for (size_t i = 0; i < s->n && used < len; i++) {
-        int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", s->items[i]->name);
+        if (!runtime_served(s->items[i]))
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", s->items[i]->name);
         if (n < 0)
             break;
         used += (size_t)n;
@@ -839,12 +878,13 @@ int runtime_pick_version(const runtime *rt, const char *out, size_t outlen, cons
 
 bool runtime_version_matches(const runtime *rt, const char *version)
 {
-    if (!rt->version || !*version)
+    const char *have = runtime_version(rt);
+    if (!have || !*version)
         return false;
     size_t n = strlen(version);
-    if (strncmp(rt->version, version, n) != 0)
+    if (strncmp(have, version, n) != 0)
         return false;
-    char next = rt->version[n];
+    char next = have[n];
     return next == '\0' || next == '.' || next == '-' || next == '+';
 }
 

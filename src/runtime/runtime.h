@@ -63,8 +63,9 @@ typedef struct runtime {
     runtime_session *session; /* NULL: no sessions in this language */
     char *test_code;          /* self-test program */
     char *test_stdout;        /* its exact expected stdout */
-    char *version;            /* filled by the probe; NULL until then */
+    char *version;            /* filled by the probe; NULL until then (runtime_version) */
     char *path;               /* the file it came from */
+    bool hidden;              /* not served now (runtime_show) */
 } runtime;
 
 typedef struct runtime_set {
@@ -100,6 +101,25 @@ int runtime_set_add(runtime_set *s, runtime *rt, char *err, size_t errlen);
 /* Removes and frees every runtime for which keep(rt) is false. */
 void runtime_set_filter(runtime_set *s, bool (*keep)(const runtime *rt));
 
+/* Whether rt is served now: a repl-api hides the languages no executor
+ * reports; hidden ones are left out of runtime_set_names and the API's
+ * listings, and a request naming one is told it is unknown. Any thread. */
+bool runtime_served(const runtime *rt);
+
+/* Serves or hides rt (runtime_served); any thread. */
+void runtime_show(runtime *rt, bool served);
+
+/* rt's version, or NULL while it is unknown; any thread. */
+const char *runtime_version(const runtime *rt);
+
+/* Records version as rt's when it has none yet (a copy, kept until rt is
+ * freed: a version once seen never changes, so readers need no lock); the
+ * first writer wins. 0, or -1 on ENOMEM. */
+int runtime_note_version(runtime *rt, const char *version);
+
+/* How many runtimes of s are served now. */
+size_t runtime_set_served(const runtime_set *s);
+
 /* Returns the runtime named name or having it as alias (ASCII case-insensitive), or NULL. */
 const runtime *runtime_find(const runtime_set *s, const char *name);
 
@@ -108,7 +128,7 @@ const runtime *runtime_find(const runtime_set *s, const char *name);
  * exact "image", or NULL. */
 const runtime *runtime_find_image(const runtime_set *s, const char *image);
 
-/* Writes "bash, c, cpp, ..." (the names, comma-separated) into buf. */
+/* Writes "bash, c, cpp, ..." (the served ones' names, comma-separated) into buf. */
 void runtime_set_names(const runtime_set *s, char *buf, size_t len);
 
 /* Returns a NULL-terminated array: every entry of base followed by each

@@ -515,7 +515,7 @@ int repl_api_main(int argc, char **argv)
     if (registry && seen == 0)
         log_json("warn", "no executor registered yet; serving every language defined",
                  json_pack("{s:s}", "registry", registry));
-    remote_apply_runtimes(rm, rts);
+    remote_serve_runtimes(rm, rts);
     run_executor ex = {.execute = remote_execute, .ctx = rm, .workers = (unsigned)workers};
     run_config rc_cfg = {.queue = (unsigned)queue};
     run_engine *engine = NULL;
@@ -525,7 +525,6 @@ int repl_api_main(int argc, char **argv)
         runtime_set_free(rts);
         return 1;
     }
-    remote_set_runtimes(rm, rts);
     http_proxy sessions = {.prefix = REMOTE_SESSIONS_PREFIX, .forward = session_forward, .ctx = rm};
     http_config hc = {
         .proxy = &sessions,
@@ -551,7 +550,8 @@ int repl_api_main(int argc, char **argv)
                        (int)http_port(srv), "languages", names, "discovery",
                        containers ? "static" : "registry", "executors", remote_view_json(rm)));
     printf("xxxd repl-api: listening on http://%s:%u (%zu languages: %s; executors from %s)\n",
-           host, (unsigned)http_port(srv), rts->n, names, containers ? containers : registry);
+           host, (unsigned)http_port(srv), runtime_set_served(rts), names,
+           containers ? containers : registry);
     fflush(stdout);
 
     const char *sig = wait_stop_signal(&set);

@@ -30,7 +30,7 @@ PEER_PORT=$((BASE + 1))
 # Every xxxd listens on port 0 and says where (listen_port); only etcd
 # needs ports chosen in advance.
 declare -A NODE_PORT
-NODE_UID=([1]=161000 [2]=162000)
+NODE_UID=([1]=161000 [2]=162000 [3]=163000)
 TTL=3
 export ETCDCTL_API=3
 ETCDCTL=(etcdctl --endpoints="127.0.0.1:$ETCD_PORT" --command-timeout=2s)
@@ -136,7 +136,7 @@ load_loop() {
 }
 
 echo "== etcd, registry, two container-api nodes, repl-api"
-for d in /run/xxx-clt-node1 /run/xxx-clt-node2; do [ -e "$d" ] || mkdir -p "$d"; done
+for d in /run/xxx-clt-node1 /run/xxx-clt-node2 /run/xxx-clt-node3; do [ -e "$d" ] || mkdir -p "$d"; done
 if ! start_etcd; then
   echo "etcd did not start:"
   tail -5 "$TMP/etcd.log"
@@ -349,6 +349,46 @@ for i in $(seq 1 12); do
 done
 wait "${pids[@]}"
 check "repl-api sends it work again" test "$(grep -c '"path":"/api/repl/execute/stream"' "$TMP/node$victim.log")" -gt 0
+
+echo "== a language comes and goes with the executors that serve it"
+# served LANGUAGE yes|no TENTHS: until repl-api lists LANGUAGE (or not).
+served() {
+  local want=$2 got
+  for _ in $(seq 1 "$3"); do
+    got=$(curl -s "$REPL/api/repl/languages" | jq -r --arg l "$1" 'if (.languages | index($l)) then "yes" else "no" end')
+    [ "$got" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "     languages: $(curl -s "$REPL/api/repl/languages" | jq -c .languages)"
+  return 1
+}
+run_bash() {
+  CODE_=$(curl -s --max-time 60 -o "$TMP/body" -w '%{http_code}' "$REPL/api/repl/execute" \
+    -d '{"language": "bash", "code": "echo $((6 * 7))"}')
+  BODY_=$(cat "$TMP/body")
+}
+run_bash
+check "bash, which no executor serves, is an unknown language to repl-api" \
+  eq "$CODE_ $(jq -r .error.code <<<"$BODY_")" "400 unknown_language"
+LANGS=python,c,bash start_node 3
+wait_node 3
+check "a third node, serving bash too, registers" wait_keys 3 100
+check "repl-api serves bash once an executor reports it (no restart)" served bash yes 100
+check "with the version that executor reports" \
+  eq "$(curl -s "$REPL/api/repl/languages" | jq -r '.runtimes[] | select(.language == "bash") | .version')" \
+  "$(curl -s "http://127.0.0.1:${NODE_PORT[3]}/api/repl/languages" | jq -r '.runtimes[] | select(.language == "bash") | .version')"
+run_bash
+check "a bash run through repl-api goes to that node" \
+  eq "$CODE_ $(jq -r .result <<<"$BODY_")" "200 42"
+check "(the node's own log has it)" test "$(grep -c '"language":"bash"' "$TMP/node3.log")" -gt 0
+kill -TERM "${PID[node3]}"
+wait "${PID[node3]}"
+unset "PID[node3]"
+check "bash goes when the last executor serving it leaves" served bash no 100
+run_bash
+check "and a bash request is an unknown language again, the message listing what is served" \
+  eq "$CODE_ $(jq -r .error.code <<<"$BODY_") $(jq -r .error.message <<<"$BODY_" | sed 's/.*known languages: //')" \
+  "400 unknown_language c, python"
 
 echo "== an executor freezes (SIGSTOP) under load"
 curl -sN --max-time 60 "$REPL/api/repl/execute/stream" \

@@ -243,6 +243,43 @@ static void runs_go_to_the_least_loaded_executor(void **state)
     assert_int_equal(remote_open(&none, &rm, err, sizeof err), -1);
 }
 
+/* A language repl-api hides (no executor reports it) is unknown to
+ * requests and left out of every listing until it is shown again; a
+ * version, once noted, stays. */
+static void a_hidden_language_is_unknown_until_shown(void **state)
+{
+    (void)state;
+    runtime *c = (runtime *)runtime_find(rts, "c");
+    assert_non_null(c);
+    static const char body[] = "{\"language\": \"c\", \"code\": \"int main(){}\"}";
+    run_request req;
+    api_error e;
+    runtime_show(c, false);
+    assert_false(runtime_served(c));
+    assert_int_equal(runtime_set_served(rts), 1);
+    assert_int_equal(api_parse_execute(body, strlen(body), rts, &req, &e), -1);
+    assert_string_equal(e.code, "unknown_language");
+    assert_non_null(strstr(e.message, "known languages: python"));
+    assert_null(strstr(e.message, "python, c"));
+    char names[64];
+    runtime_set_names(rts, names, sizeof names);
+    assert_string_equal(names, "python");
+    json_t *list = api_languages_json(rts);
+    assert_int_equal(json_array_size(json_object_get(list, "languages")), 1);
+    assert_int_equal(json_array_size(json_object_get(list, "runtimes")), 1);
+    json_decref(list);
+    assert_non_null(runtime_find(rts, "c")); /* still defined: sessions' info finds it */
+
+    runtime_show(c, true);
+    assert_int_equal(api_parse_execute(body, strlen(body), rts, &req, &e), 0);
+    assert_ptr_equal(req.rt, c);
+    run_request_clear(&req);
+    runtime_set_names(rts, names, sizeof names);
+    assert_string_equal(names, "c, python");
+    assert_int_equal(runtime_note_version(c, "13.0"), 0);
+    assert_string_equal(runtime_version(c), "12.2.0"); /* the first stays */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +289,7 @@ int main(void)
         cmocka_unit_test(a_run_that_never_ran_reads_back_without_limits),
         cmocka_unit_test(a_status_nobody_knows_becomes_internal_error),
         cmocka_unit_test(runs_go_to_the_least_loaded_executor),
+        cmocka_unit_test(a_hidden_language_is_unknown_until_shown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
