@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -61,6 +62,8 @@ typedef struct slot {
     char image[256]; /* the local reference steps run */
     CURL *curl;      /* plain calls; keeps the connection alive between them */
     atomic_bool cancel;
+    pthread_mutex_t run_mu; /* guards running */
+    char running[80];       /* the id of the container a step has started, or "" */
 } slot;
 
 struct podman {
@@ -458,22 +461,84 @@ typedef struct reader {
     CURL *attach;      /* the attach request, which also carries stdin */
     bool stdin_closed; /* its write side was shut: the program's stdin is at EOF */
     curl_socket_t fd;  /* the attach connection */
+    /* Live stdin (spec->stdin_fd): the body is read as it comes, first
+     * spec->stdin_data, then the fd, until its EOF. */
+    size_t pre_sent;  /* bytes of stdin_data handed to curl */
+    bool live_paused; /* the upload is paused until the fd has something */
+    bool live_eof;    /* the fd ended: every byte before it was sent */
+    bool live_end;    /* the container exited: the upload ends */
 } reader;
 
 /* Once the attach request's body (the program's stdin) is all sent, shuts
  * the connection's write side: Podman copies the hijacked connection into
  * the container's stdin until EOF, then closes it (verified on 4.3.1), and
- * libcurl has no half-close of its own. */
+ * libcurl has no half-close of its own. With live stdin, "all sent" is its
+ * EOF; until then a paused upload is resumed when the fd has bytes. */
 static void close_stdin_when_sent(reader *r)
 {
-    if (r->stdin_closed || !r->spec->stdin_len)
+    if (r->stdin_closed || r->fd == CURL_SOCKET_BAD)
+        return;
+    if (r->spec->stdin_fd >= 0) {
+        struct pollfd pf = {r->spec->stdin_fd, POLLIN, 0};
+        if (r->live_eof) {
+            shutdown(r->fd, SHUT_WR);
+            r->stdin_closed = true;
+        } else if (r->live_paused && poll(&pf, 1, 0) > 0) {
+            r->live_paused = false;
+            curl_easy_pause(r->attach, CURLPAUSE_CONT);
+        }
+        return;
+    }
+    if (!r->spec->stdin_len)
         return;
     curl_off_t sent = 0;
     curl_easy_getinfo(r->attach, CURLINFO_SIZE_UPLOAD_T, &sent);
-    if ((size_t)sent < r->spec->stdin_len || r->fd == CURL_SOCKET_BAD)
+    if ((size_t)sent < r->spec->stdin_len)
         return;
     shutdown(r->fd, SHUT_WR);
     r->stdin_closed = true;
+}
+
+/* CURLOPT_READFUNCTION of a live attach: stdin_data, then what the fd has
+ * now; pauses when it has nothing yet, and at its EOF until the container
+ * has exited (curl has then sent every byte before the EOF: it asks for
+ * more only once its buffer is out, and close_stdin_when_sent shuts the
+ * write side); once it has (live_end), 0 ends the upload, short of its
+ * Content-Length, which libcurl accepts. */
+static size_t on_live_stdin(char *buf, size_t size, size_t n, void *ctx)
+{
+    reader *r = ctx;
+    size_t room = size * n;
+    const box_spec *spec = r->spec;
+    if (r->live_end)
+        return 0;
+    if (r->pre_sent < spec->stdin_len) {
+        size_t k = spec->stdin_len - r->pre_sent < room ? spec->stdin_len - r->pre_sent : room;
+        memcpy(buf, spec->stdin_data + r->pre_sent, k);
+        r->pre_sent += k;
+        return k;
+    }
+    if (!r->live_eof) {
+        struct pollfd pf = {spec->stdin_fd, POLLIN, 0};
+        if (poll(&pf, 1, 0) > 0) {
+            ssize_t k = read(spec->stdin_fd, buf, room);
+            if (k > 0)
+                return (size_t)k;
+            if (k == 0 || (errno != EAGAIN && errno != EINTR))
+                r->live_eof = true;
+        }
+    }
+    r->live_paused = true;
+    return CURL_READFUNC_PAUSE;
+}
+
+/* Extra fds for curl_multi_poll: the live stdin fd while the upload waits on it. */
+static unsigned live_wait_fd(const reader *r, struct curl_waitfd *w)
+{
+    if (r->spec->stdin_fd < 0 || !r->live_paused || r->live_eof)
+        return 0;
+    *w = (struct curl_waitfd){.fd = r->spec->stdin_fd, .events = CURL_WAIT_POLLIN};
+    return 1;
 }
 
 /* CURLOPT_SOCKOPTFUNCTION: notes the attach connection's socket (a fresh
@@ -605,11 +670,11 @@ static json_t *create_body(slot *s, const box_spec *spec, uint64_t tmpfs_bytes)
         spec->cwd ? spec->cwd : BOX_WORKDIR, "user", user, "labels", LABEL, s->p->instance,
         "r_limits", rlimits, "resource_limits", res, "netns", "nsmode", "none",
         "read_only_filesystem", 1, "cap_drop", "ALL", "no_new_privileges", 1, "terminal", 0,
-        "stdin", spec->stdin_len > 0, "mounts", "destination", BOX_WORKDIR, "type", "bind",
-        "source", s->ws, "options", "rw", "nosuid", "nodev", "rbind", "destination", "/tmp", "type",
-        "tmpfs", "source", "tmpfs", "options", "rw", tmp_size, "nosuid", "nodev", "mode=1777",
-        "destination", BOX_HOME, "type", "tmpfs", "source", "tmpfs", "options", "rw", home_size,
-        "nosuid", "nodev", "mode=1777");
+        "stdin", spec->stdin_len > 0 || spec->stdin_fd >= 0, "mounts", "destination", BOX_WORKDIR,
+        "type", "bind", "source", s->ws, "options", "rw", "nosuid", "nodev", "rbind", "destination",
+        "/tmp", "type", "tmpfs", "source", "tmpfs", "options", "rw", tmp_size, "nosuid", "nodev",
+        "mode=1777", "destination", BOX_HOME, "type", "tmpfs", "source", "tmpfs", "options", "rw",
+        home_size, "nosuid", "nodev", "mode=1777");
 }
 
 static void internal(box_result *res, const char *what, const char *err)
@@ -628,10 +693,26 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
                          char *err, size_t errlen)
 {
     box_status why = BOX_OK;
-    CURL *k = NULL;
-    bytebuf kill_answer = {0};
+    CURL *k = NULL, *waiter = NULL;
+    bytebuf kill_answer = {0}, wait_answer = {0};
     CURLcode attach_rc = CURLE_OK;
     uint64_t killed_at = 0;
+    /* With live stdin libcurl's upload never ends on its own, and a
+     * transfer whose upload is paused does not end when the answer does:
+     * a wait on the same multi handle says when the container has exited,
+     * and then the upload ends (the write side shut, on_live_stdin's 0),
+     * so the transfer ends with the stream, once Podman has passed on all
+     * the output. */
+    if (rd->spec->stdin_fd >= 0 && (waiter = curl_easy_init())) {
+        char path[256];
+        snprintf(path, sizeof path,
+                 API "/containers/%s/wait?condition=stopped&condition=exited&interval=10ms", id);
+        setup(s->p, waiter, path, 0);
+        curl_easy_setopt(waiter, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(waiter, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(waiter, CURLOPT_WRITEDATA, &wait_answer);
+        curl_multi_add_handle(m, waiter);
+    }
     for (;;) {
         int running = 0;
         CURLMcode mc = curl_multi_perform(m, &running);
@@ -642,9 +723,16 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
         }
         close_stdin_when_sent(rd);
         int left;
-        for (CURLMsg *msg; (msg = curl_multi_info_read(m, &left));)
+        for (CURLMsg *msg; (msg = curl_multi_info_read(m, &left));) {
             if (msg->msg == CURLMSG_DONE && msg->easy_handle == a)
                 attach_rc = msg->data.result;
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == waiter) {
+                if (!rd->stdin_closed && rd->fd != CURL_SOCKET_BAD)
+                    shutdown(rd->fd, SHUT_WR);
+                rd->stdin_closed = rd->live_eof = rd->live_end = true;
+                curl_easy_pause(a, CURLPAUSE_CONT); /* to end the upload: see on_live_stdin */
+            }
+        }
         if (why == BOX_OK) {
             if (atomic_load(&s->cancel))
                 why = BOX_CANCELLED;
@@ -672,7 +760,8 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
                     KILL_WAIT_MS);
             break;
         }
-        curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+        struct curl_waitfd w;
+        curl_multi_poll(m, &w, live_wait_fd(rd, &w), POLL_MS, NULL);
     }
     if (k) {
         long st = 0;
@@ -686,7 +775,12 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
         curl_multi_remove_handle(m, k);
         curl_easy_cleanup(k);
     }
+    if (waiter) {
+        curl_multi_remove_handle(m, waiter);
+        curl_easy_cleanup(waiter);
+    }
     bytebuf_free(&kill_answer);
+    bytebuf_free(&wait_answer);
     if (why == BOX_OK && attach_rc != CURLE_OK) {
         fail(err, errlen, "reading the output: %s", curl_easy_strerror(attach_rc));
         return BOX_INTERNAL_ERROR;
@@ -701,8 +795,8 @@ static int step(slot *s, const box_spec *spec, box_result *res)
     char err[256], path[512];
     memset(res, 0, sizeof *res);
     res->exit_code = -1;
-    if (spec->stdin_fd >= 0 || (spec->flags & BOX_SPEC_CTL)) {
-        internal(res, "podman backend", "live stdin and the control socket are not supported");
+    if (spec->flags & BOX_SPEC_CTL) {
+        internal(res, "podman backend", "the control socket (sessions) is not supported");
         return -1;
     }
     if (atomic_load(&s->cancel)) {
@@ -741,16 +835,26 @@ static int step(slot *s, const box_spec *spec, box_result *res)
         internal(res, "attaching", "out of memory");
         goto out;
     }
+    bool live = spec->stdin_fd >= 0;
     snprintf(path, sizeof path,
              API "/containers/%s/attach?stream=true&stdout=true&stderr=true&stdin=%s", id,
-             spec->stdin_len ? "true" : "false");
+             spec->stdin_len || live ? "true" : "false");
     setup(p, a, path, 0);
     rd.attach = a;
     curl_easy_setopt(a, CURLOPT_SOCKOPTFUNCTION, on_attach_socket);
     curl_easy_setopt(a, CURLOPT_SOCKOPTDATA, &rd);
-    /* The body is the program's stdin, raw: Podman hijacks the connection. */
-    curl_easy_setopt(a, CURLOPT_POSTFIELDS, spec->stdin_len ? spec->stdin_data : "");
-    curl_easy_setopt(a, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)spec->stdin_len);
+    /* The body is the program's stdin, raw: Podman hijacks the connection.
+     * Live stdin has no length: a Content-Length no stream reaches (not
+     * chunked, whose framing Podman would pass on as stdin). */
+    if (live) {
+        curl_easy_setopt(a, CURLOPT_POST, 1L);
+        curl_easy_setopt(a, CURLOPT_READFUNCTION, on_live_stdin);
+        curl_easy_setopt(a, CURLOPT_READDATA, &rd);
+        curl_easy_setopt(a, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)1 << 62);
+    } else {
+        curl_easy_setopt(a, CURLOPT_POSTFIELDS, spec->stdin_len ? spec->stdin_data : "");
+        curl_easy_setopt(a, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)spec->stdin_len);
+    }
     /* Not curl's default form type: Podman would parse the body as a form. */
     no_expect = curl_slist_append(NULL, "Expect:");
     no_expect = curl_slist_append(no_expect, "Content-Type: application/octet-stream");
@@ -767,8 +871,9 @@ static int step(slot *s, const box_spec *spec, box_result *res)
     while (!rd.headers_done && running && now_ms() < attach_deadline && !atomic_load(&s->cancel)) {
         curl_multi_perform(m, &running);
         close_stdin_when_sent(&rd);
+        struct curl_waitfd w;
         if (!rd.headers_done && running)
-            curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+            curl_multi_poll(m, &w, live_wait_fd(&rd, &w), POLL_MS, NULL);
     }
     if (atomic_load(&s->cancel)) {
         res->status = BOX_CANCELLED;
@@ -788,6 +893,9 @@ static int step(slot *s, const box_spec *spec, box_result *res)
         internal(res, "starting the container", err);
         goto out;
     }
+    pthread_mutex_lock(&s->run_mu);
+    snprintf(s->running, sizeof s->running, "%s", id);
+    pthread_mutex_unlock(&s->run_mu);
     uint64_t deadline =
         (spec->flags & BOX_SPEC_NO_WALL) || !spec->limits.wall_ms ? 0 : t0 + spec->limits.wall_ms;
     killed = stream(s, m, a, &rd, id, deadline, err, sizeof err);
@@ -832,6 +940,9 @@ static int step(slot *s, const box_spec *spec, box_result *res)
         res->exit_code = code;
     }
 out:
+    pthread_mutex_lock(&s->run_mu);
+    s->running[0] = '\0';
+    pthread_mutex_unlock(&s->run_mu);
     if (m && a)
         curl_multi_remove_handle(m, a);
     if (a)
@@ -919,6 +1030,25 @@ static void pm_cancel(backend_lease *l)
     atomic_store(&((slot *)l)->cancel, true);
 }
 
+/* SIGINT to the running container's program (its pid 1), on a handle of
+ * its own: the step's thread may be using the slot's. The lock keeps the
+ * id from being cleared, and the container removed, until Podman answered. */
+static int pm_interrupt(backend_lease *l)
+{
+    slot *s = (slot *)l;
+    int rc = -1;
+    pthread_mutex_lock(&s->run_mu);
+    CURL *h = s->running[0] ? curl_easy_init() : NULL;
+    if (h) {
+        char path[256], err[256];
+        snprintf(path, sizeof path, API "/containers/%s/kill?signal=SIGINT", s->running);
+        rc = call_ok(s->p, h, "POST", path, NULL, 204, 0, NULL, err, sizeof err);
+        curl_easy_cleanup(h);
+    }
+    pthread_mutex_unlock(&s->run_mu);
+    return rc;
+}
+
 static void pm_release(backend_lease *l)
 {
     slot *s = (slot *)l;
@@ -955,6 +1085,7 @@ void podman_backend(backend *b, podman *p)
         .get_file = pm_get_file,
         .exec = pm_exec,
         .cancel = pm_cancel,
+        .interrupt = pm_interrupt,
         .release = pm_release,
         .max = pm_max,
         .slots = pm_slots,
@@ -1063,6 +1194,7 @@ int podman_open(const podman_config *cfg, podman **out, char *err, size_t errlen
         s->p = p;
         s->index = i;
         s->uid = first + i;
+        pthread_mutex_init(&s->run_mu, NULL);
         snprintf(s->ws, sizeof s->ws, "%s/%u", p->dir, i);
         if (mkdir(s->ws, 0700) < 0 && errno != EEXIST) {
             fail(err, errlen, "mkdir %s: %s", s->ws, strerror(errno));
