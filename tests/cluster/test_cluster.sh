@@ -3,8 +3,9 @@
 # visible in etcd, expiry after kill -9, load spread over two executors,
 # failover under load (retry of runs not yet started, an explicit
 # executor_lost for the run in flight), etcd stopped and restarted under
-# load, graceful deregistration, CONTAINERS_API_URL, and the registry's own
-# contract in memory.
+# load, a language served only while a third executor serving it is
+# registered, graceful deregistration, CONTAINERS_API_URL, and the
+# registry's own contract in memory.
 #
 # Needs root (container-api builds boxes), etcd, etcdctl, curl and jq.
 # Ports from 42200-42979 and box uids 161000-163999 are its own. Prints one line
