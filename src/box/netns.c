@@ -6,7 +6,10 @@
  * slots get theirs ahead of time and reuse it, one run at a time. Each holds
  * only a loopback interface: abstract unix sockets and loopback ports are
  * per namespace, so two boxes never meet there, and the host's ports are
- * out of reach.
+ * out of reach. It keeps no TIME_WAIT sockets (tcp_max_tw_buckets 0: a
+ * connection closed on loopback is gone at once), which would otherwise
+ * show the slot's next lease, in /proc/net/tcp, which ports and peers the
+ * last one used for a minute.
  *
  * An IPC namespace is cheaper but not free (its mqueue mount and sysctl
  * tables, made and torn down: about 65 us of CPU per box here), so a slot
@@ -33,6 +36,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Writes value to a sysctl of the calling thread's namespaces (/proc/sys/PATH). */
+static int sysctl_write(const char *path, const char *value)
+{
+    char full[256];
+    snprintf(full, sizeof full, "/proc/sys/%s", path);
+    _cleanup_close_ int fd = open(full, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(value);
+    return write(fd, value, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* Brings up lo in the calling thread's network namespace and turns off TIME_WAIT there. */
 static int loopback_up(void)
 {
     _cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -43,7 +59,9 @@ static int loopback_up(void)
     if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
         return -1;
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    return ioctl(s, SIOCSIFFLAGS, &ifr);
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+        return -1;
+    return sysctl_write("net/ipv4/tcp_max_tw_buckets", "0");
 }
 
 void ns_return(int host_fd, int type, const char *what)
@@ -76,7 +94,9 @@ static int slot_ns_create(int type, const char *name, char *err, size_t errlen)
     }
     if (!up) {
         close(fd);
-        return box_fail(err, errlen, "cannot bring up loopback in a box network namespace:");
+        return box_fail(err, errlen,
+                        "cannot bring up loopback, or turn off TIME_WAIT "
+                        "(/proc/sys/net/ipv4/tcp_max_tw_buckets), in a box network namespace:");
     }
     return fd;
 }

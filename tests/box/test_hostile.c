@@ -1106,11 +1106,12 @@ static void assert_nothing_persisted(box_result *res)
     bt_assert_line(res, "home_entries", "0");
     bt_assert_line(res, "workdir_mode", "755");
     bt_assert_line_in(res, "xattr", "ENODATA", "EOPNOTSUPP");
+    bt_assert_line(res, "tcp_sockets", "0"); /* no TIME_WAIT left by the last lease */
 }
 
 /* Nothing of a lease reaches the slot's next one: not files in any place a
- * run can write, nor links, fifos, a locked directory, nesting, an xattr or
- * a changed mode of the box's own directory. */
+ * run can write, nor links, fifos, a locked directory, nesting, an xattr, a
+ * changed mode of the box's own directory, or a TCP socket in TIME_WAIT. */
 static void second_run_in_the_same_slot_sees_nothing_of_the_first(void **state)
 {
     box_result first, second;
@@ -1125,6 +1126,8 @@ static void second_run_in_the_same_slot_sees_nothing_of_the_first(void **state)
     bt_assert_line(&first, "fifo", "0");
     bt_assert_line(&first, "hard", "0");
     bt_assert_line(&first, "workdir_chmod", "0");
+    bt_assert_line(&first, "tcp_pair", "0");
+    bt_assert_line(&first, "tcp_sockets_after", "0"); /* none in TIME_WAIT */
     assert_nothing_persisted(&second);
     box_result_free(&first);
     box_result_free(&second);

@@ -3,13 +3,18 @@
  * workdir) and prints NAME=0|ERRNO, then leaves what a walk that empties a
  * workspace could trip on in /tmp: nesting eight deep, a directory with
  * mode 000 holding a file, a symlink to a host file, a fifo, a hard link;
- * it sets a user xattr on the workdir and makes it mode 0700. "check" looks for each and prints
+ * it sets a user xattr on the workdir and makes it mode 0700, and makes a
+ * TCP connection on loopback that it closes first (the side that would
+ * wait in TIME_WAIT). "check" looks for each and prints
  * NAME=0 when found, NAME=ENOENT when gone, the entries left in /tmp,
- * /dev/shm and HOME, the workdir's mode and its xattr. */
+ * /dev/shm and HOME, the workdir's mode and its xattr, and the TCP sockets
+ * of the network namespace (/proc/net/tcp and tcp6). */
 #include "prog.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -32,6 +37,43 @@ static int entries(const char *dir, const char *skip)
             strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && (!skip || strcmp(e->d_name, skip));
     closedir(d);
     return n;
+}
+
+/* Lines of a /proc/net table past its header; -1 if unreadable. */
+static int table_rows(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = -1;
+    char line[512];
+    while (fgets(line, sizeof line, f))
+        n++;
+    fclose(f);
+    return n;
+}
+
+/* A loopback connection that this side closes first, then the other. */
+static int tcp_closed_pair(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+    if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(l, 1) < 0 ||
+        getsockname(l, (struct sockaddr *)&sa, &len) < 0 ||
+        connect(c, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return -1;
+    int a = accept(l, NULL, NULL);
+    if (a < 0)
+        return -1;
+    close(c);
+    char b;
+    if (read(a, &b, 1) != 0) /* the FIN has come */
+        return -1;
+    close(a);
+    close(l);
+    usleep(100000);
+    return 0;
 }
 
 static void nest(const char *top, int depth)
@@ -63,6 +105,8 @@ static void leave_extras(void)
     report("hard", link("/tmp/" NAME, extras[4]));
     sayf("xattr_set", "%s", setxattr(".", "user.xxx", "run1", 4, 0) == 0 ? "0" : errname(errno));
     report("workdir_chmod", chmod(".", 0700));
+    report("tcp_pair", tcp_closed_pair());
+    sayf("tcp_sockets_after", "%d", table_rows("/proc/net/tcp") + table_rows("/proc/net/tcp6"));
 }
 
 int main(int argc, char **argv)
@@ -109,6 +153,7 @@ int main(int argc, char **argv)
             sayf("workdir_mode", "%o", (unsigned)(st.st_mode & 07777));
         char v[16];
         sayf("xattr", "%s", getxattr(".", "user.xxx", v, sizeof v) >= 0 ? "run1" : errname(errno));
+        sayf("tcp_sockets", "%d", table_rows("/proc/net/tcp") + table_rows("/proc/net/tcp6"));
     }
     return 0;
 }
