@@ -39,12 +39,13 @@ static int entries(const char *dir, const char *skip)
     return n;
 }
 
-/* Lines of a /proc/net table past its header; -1 if unreadable. */
+/* Lines of a /proc/net table past its header: 0 for a table the kernel
+ * does not have (tcp6 without IPv6), -1 if unreadable. */
 static int table_rows(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return -1;
+        return errno == ENOENT ? 0 : -1;
     int n = -1;
     char line[512];
     while (fgets(line, sizeof line, f))
