@@ -727,6 +727,15 @@ static box_status stream(slot *s, CURLM *m, CURL *a, reader *rd, const char *id,
             if (msg->msg == CURLMSG_DONE && msg->easy_handle == a)
                 attach_rc = msg->data.result;
             if (msg->msg == CURLMSG_DONE && msg->easy_handle == waiter) {
+                long wst = 0;
+                curl_easy_getinfo(waiter, CURLINFO_RESPONSE_CODE, &wst);
+                if (msg->data.result != CURLE_OK || wst != 200) {
+                    /* Not known to have exited: the stream then ends
+                     * when the run is killed at its limits. */
+                    fprintf(stderr, "podman: waiting for %.12s: %s (HTTP %ld)\n", id,
+                            curl_easy_strerror(msg->data.result), wst);
+                    continue;
+                }
                 if (!rd->stdin_closed && rd->fd != CURL_SOCKET_BAD)
                     shutdown(rd->fd, SHUT_WR);
                 rd->stdin_closed = rd->live_eof = rd->live_end = true;
