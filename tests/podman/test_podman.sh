@@ -178,29 +178,23 @@ check "stream: stdout, stderr, stdout in write order, then result and done" eq \
   "stdout:one stderr:two stdout:three done:Container execution completed "
 
 echo "== WebSocket runs: live stdin and SIGINT (tests/ws/wsclient.py)"
-# ws SCENARIO: what the scenario saw, one fact per line (as in test_ws.sh).
-ws() { WSOUT=$(timeout 60 python3 "$ROOT/tests/ws/wsclient.py" "$1" "$URL" 2>&1); }
-ws_has() { grep -qF -- "$1" <<<"$WSOUT" || { sed 's/^/     | /' <<<"$WSOUT" | cut -c1-1200; return 1; }; }
-ws_before() {
-  local a b
-  a=$(grep -nF -- "$1" <<<"$WSOUT" | head -1 | cut -d: -f1)
-  b=$(grep -nF -- "$2" <<<"$WSOUT" | head -1 | cut -d: -f1)
-  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || { sed 's/^/     | /' <<<"$WSOUT" | cut -c1-200; return 1; }
-}
-ws two_lines
+# shellcheck source=tests/ws/scenario.sh
+. "$ROOT/tests/ws/scenario.sh"
+scenario two_lines
 # The client sends the second line only after it has read the answer to the
 # first: a container whose stdin were not live could not answer in between.
 check "live stdin: the program answers the first line before the second is sent" \
-  ws_before 'saw got first' 'sent second'
-check "... then the second" ws_has 'stdout "got first\ngot second\n"'
-check "... and ends ok, its stdin still open" ws_has '"status": "ok"'
-ws stdin_close
+  before 'saw got first' 'sent second'
+check "... then the second" has 'stdout "got first\ngot second\n"'
+check "... and ends ok, its stdin still open" has '"status": "ok"'
+scenario stdin_close
 check "the request's stdin, text and binary frames, then stdin_close's EOF" \
-  ws_has $'stdout "7 b\'abcde\\\\xff\\\\x00\'\\n"'
-ws interrupt
+  has $'stdout "7 b\'abcde\\\\xff\\\\x00\'\\n"'
+scenario interrupt
 check "SIGINT reaches the container's program, which handles it and ends ok" \
-  ws_has 'stdout "waiting\ninterrupted\n"'
-check "(status ok, not cancelled)" ws_has '"status": "ok"'
+  has 'stdout "waiting\ninterrupted\n"'
+check "(status ok, not cancelled)" has '"status": "ok"'
+OUT= # bad_detail: later checks are not about a scenario
 
 echo "== limits"
 post /api/repl/execute "$(code_req python 'while True: pass' '. + {limits: {wall_ms: 1000}}')"

@@ -22,20 +22,9 @@ FIRST_UID=7320000
 . "$(dirname "$0")/../lib.sh"
 SRV_PID=
 
-# On a failure, what the scenario printed.
-bad_detail() {
-  [ -n "${OUT:-}" ] && sed 's/^/     | /' <<<"$OUT" | cut -c1-300
-}
-has() { grep -qF -- "$1" <<<"$OUT"; }
-# before A B: the first line holding A comes before the first line holding B.
-before() {
-  local a b
-  a=$(grep -nF -- "$1" <<<"$OUT" | head -1 | cut -d: -f1)
-  b=$(grep -nF -- "$2" <<<"$OUT" | head -1 | cut -d: -f1)
-  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
-}
+# shellcheck source=tests/ws/scenario.sh
+. "$(dirname "$0")/scenario.sh"
 closed_with() { [ "$(tail -1 <<<"$OUT")" == "close $1" ]; }
-scenario() { OUT=$(timeout 60 python3 "$CLIENT" "$1" "$URL" 2>&1); }
 
 cleanup() {
   if [ -n "$SRV_PID" ]; then
