@@ -59,8 +59,7 @@ static int read_at(int dfd, const char *file, char *buf, size_t len)
     return read_fd(fd, buf, len);
 }
 
-/* The same, by the directory's path. */
-static int write_file(const char *dir, const char *file, const char *val)
+int box_write_file(const char *dir, const char *file, const char *val)
 {
     char path[2 * PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -157,9 +156,9 @@ static void slot_dir(const cg_host *h, int c, unsigned slot, const char *leaf, c
 static void enable_v2_controllers(const char *dir)
 {
     /* Each separately: cpu may be missing or held by realtime tasks. */
-    write_file(dir, "cgroup.subtree_control", "+memory");
-    write_file(dir, "cgroup.subtree_control", "+pids");
-    write_file(dir, "cgroup.subtree_control", "+cpu");
+    box_write_file(dir, "cgroup.subtree_control", "+memory");
+    box_write_file(dir, "cgroup.subtree_control", "+pids");
+    box_write_file(dir, "cgroup.subtree_control", "+cpu");
 }
 
 int cg_slot_setup(const cg_host *h, unsigned slot, char *err, size_t errlen)
@@ -223,7 +222,7 @@ static void sleep_ms(long ms)
  * SIGKILL each, thaw (v1, as crun does), until cgroup.procs is empty. */
 static int kill_dir(const cg_host *h, const char *dir, const char *freezer)
 {
-    if (h->version == 2 && write_file(dir, "cgroup.kill", "1") == 0) {
+    if (h->version == 2 && box_write_file(dir, "cgroup.kill", "1") == 0) {
         for (int i = 0; i < 500; i++) {
             char buf[64];
             if (read_file(dir, "cgroup.procs", buf, sizeof buf) < 0 || !buf[0])
@@ -240,10 +239,10 @@ static int kill_dir(const cg_host *h, const char *dir, const char *freezer)
         char buf[64];
         if (read_file(dir, "cgroup.procs", buf, sizeof buf) < 0 || !buf[0])
             return 0;
-        bool frozen = freezer && write_file(freezer, "freezer.state", "FROZEN") == 0;
+        bool frozen = freezer && box_write_file(freezer, "freezer.state", "FROZEN") == 0;
         int n = kill_listed(dir);
         if (frozen)
-            write_file(freezer, "freezer.state", "THAWED");
+            box_write_file(freezer, "freezer.state", "THAWED");
         if (n == 0)
             return 0;
         sleep_ms(2);

@@ -17,6 +17,9 @@
  * the format ends in ':' (the errno of the moment of the call). */
 int box_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Writes val to dir/file (a cgroup or /proc/sys file; no link followed); 0 or -1. */
+int box_write_file(const char *dir, const char *file, const char *val);
+
 /* ---- cgroups (cgroup.c) ---------------------------------------------- */
 
 enum { CG_MEMORY, CG_PIDS, CG_CPU, CG_FREEZER, CG_NCTL };

@@ -36,18 +36,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Writes value to a sysctl of the calling thread's namespaces (/proc/sys/PATH). */
-static int sysctl_write(const char *path, const char *value)
-{
-    char full[256];
-    snprintf(full, sizeof full, "/proc/sys/%s", path);
-    _cleanup_close_ int fd = open(full, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t len = strlen(value);
-    return write(fd, value, len) == (ssize_t)len ? 0 : -1;
-}
-
 /* Brings up lo in the calling thread's network namespace and turns off TIME_WAIT there. */
 static int loopback_up(void)
 {
@@ -61,7 +49,8 @@ static int loopback_up(void)
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
         return -1;
-    return sysctl_write("net/ipv4/tcp_max_tw_buckets", "0");
+    /* /proc/sys/net is the calling thread's network namespace's. */
+    return box_write_file("/proc/sys/net/ipv4", "tcp_max_tw_buckets", "0");
 }
 
 void ns_return(int host_fd, int type, const char *what)
